@@ -1,0 +1,44 @@
+"""The admin side of jurisdiction scoping, used by every admin class of a scoped model."""
+
+from django.contrib import admin
+
+from apps.workstations.jurisdiction import Jurisdiction
+
+
+def is_scoped(model) -> bool:
+    return hasattr(model, "JURISDICTION_LOOKUPS")
+
+
+class JurisdictionAdminMixin:
+    """Limits what a cadre sees and picks to their jurisdiction.
+
+    The changelist, change/delete views, actions, export and autocomplete all
+    start from ``get_queryset``; foreign-key choices are limited the same way,
+    so a cadre can neither see nor point a record at another jurisdiction.
+    An object outside the jurisdiction answers 404, as if it did not exist.
+    """
+
+    def jurisdiction(self, request) -> Jurisdiction:
+        return Jurisdiction.for_user(request.user)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        jurisdiction = self.jurisdiction(request)
+        qs = qs.filter(jurisdiction.q_for(self.model))
+        if jurisdiction.needs_distinct(self.model):
+            qs = qs.distinct()
+        return qs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if is_scoped(related) and "queryset" not in kwargs:
+            jurisdiction = self.jurisdiction(request)
+            qs = related._default_manager.filter(jurisdiction.q_for(related))
+            if jurisdiction.needs_distinct(related):
+                qs = qs.distinct()
+            kwargs["queryset"] = qs
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
+    """A related-object filter whose choices come only from rows the cadre can see."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    verbose_name = "站点"
+
+    def ready(self):
+        from django.contrib import admin
+
+        from . import admin_site  # noqa: F401  (titles the admin in Chinese)
+
+        admin.site.enable_nav_sidebar = True

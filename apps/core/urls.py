@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    # /
+    path("", views.HomeView.as_view(), name="home"),
+    # /healthz/
+    path("healthz/", views.healthz, name="healthz"),
+]

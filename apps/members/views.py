@@ -1,0 +1,127 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView
+
+from apps.workstations.models import CadreAssignment, Unit
+
+from . import services
+from .forms import ChangeEmployerForm, MembershipApplicationForm, RegistrationForm
+from .models import Member
+
+
+def get_own_member(request) -> Member:
+    """The logged-in worker's profile; staff accounts without one get 404."""
+    try:
+        return Member.objects.select_related("user", "unit__ownership", "workstation__street").get(
+            user=request.user
+        )
+    except Member.DoesNotExist as exc:
+        raise Http404("没有职工档案") from exc
+
+
+def unit_options():
+    return Unit.objects.order_by("name").values_list("name", flat=True)
+
+
+class RegisterView(FormView):
+    template_name = "members/register.html"
+    form_class = RegistrationForm
+    success_url = reverse_lazy("members:profile")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("members:profile")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(unit_options=unit_options(), **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        member = services.member_register(
+            username=data["username"],
+            name=data["name"],
+            mobile=data["mobile"],
+            password=data["password1"],
+            unit=data["unit"],
+            unit_name=data["unit_name"],
+            workstation=data.get("workstation"),
+        )
+        login(self.request, member.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, "注册成功！您可以在下方申请加入工会，或向工作站反映诉求。")
+        return super().form_valid(form)
+
+
+@login_required
+def profile(request):
+    member = get_own_member(request)
+    cadres = (
+        CadreAssignment.objects.active()
+        .filter(workstation=member.workstation, role=CadreAssignment.Role.CADRE)
+        .select_related("user")
+    )
+    return render(
+        request,
+        "members/profile.html",
+        {
+            "member": member,
+            "cadres": cadres,
+            "application": member.latest_application,
+            "employments": member.employments.select_related("workstation"),
+            "apply_form": MembershipApplicationForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def apply_for_membership(request):
+    member = get_own_member(request)
+    form = MembershipApplicationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "申请说明过长，请控制在 1000 字以内。")
+        return redirect("members:profile")
+    try:
+        services.membership_apply(member=member, statement=form.cleaned_data["statement"])
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "入会申请已提交，所属工作站将尽快审核。")
+    return redirect("members:profile")
+
+
+class ChangeEmployerView(LoginRequiredMixin, FormView):
+    template_name = "members/change_employer.html"
+    form_class = ChangeEmployerForm
+    success_url = reverse_lazy("members:profile")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.member = get_own_member(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(member=self.member, unit_options=unit_options(), **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.member_change_unit(
+                member=self.member,
+                unit=data["unit"],
+                unit_name=data["unit_name"],
+                workstation=data.get("workstation"),
+                by=self.request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "工作单位已更新，原单位记录已保存在工作经历中。")
+        return super().form_valid(form)

@@ -1,0 +1,44 @@
+"""What each role may do in the admin; jurisdiction then limits the rows."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from .services import CADRE_GROUP, REVIEWER_GROUP
+
+# app_label.codename — kept in one list per role so a new model gets a decision.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    CADRE_GROUP: [
+        "workstations.view_district",
+        "workstations.view_street",
+        "workstations.view_workstation",
+        "workstations.change_workstation",
+        "workstations.view_unit",
+        "workstations.add_unit",
+        "workstations.change_unit",
+        "workstations.view_ownershiptype",
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        "members.view_membershipapplication",
+        "members.change_membershipapplication",
+    ],
+    REVIEWER_GROUP: [
+        "workstations.view_district",
+        "workstations.view_street",
+        "workstations.view_workstation",
+    ],
+}
+
+
+@transaction.atomic
+def ensure_role_groups() -> None:
+    """Create the role groups and set exactly their permissions (idempotent)."""
+    for group_name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
