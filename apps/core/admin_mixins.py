@@ -1,6 +1,7 @@
 """The admin side of jurisdiction scoping, used by every admin class of a scoped model."""
 
 from django.contrib import admin
+from django.http import Http404
 
 from apps.workstations.jurisdiction import Jurisdiction
 
@@ -28,6 +29,19 @@ class JurisdictionAdminMixin:
         if jurisdiction.needs_distinct(self.model):
             qs = qs.distinct()
         return qs
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Outside the jurisdiction or deleted: the same plain 404, revealing nothing.
+        raise Http404(f"{opts.verbose_name} 不存在")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django checks the delete permission before existence; scope comes first
+        # here so that another jurisdiction's object is simply not found.
+        from django.contrib.admin.utils import unquote
+
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404(f"{self.opts.verbose_name} 不存在")
+        return super().delete_view(request, object_id, extra_context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model

@@ -83,6 +83,7 @@ class MemberAdmin(JurisdictionAdminMixin, ImportExportModelAdmin):
     readonly_fields = ["name_display", "status", "member_number", "joined_on", "created_at"]
     inlines = [EmploymentInline, ApplicationInline]
     date_hierarchy = "created_at"
+    show_full_result_count = False  # one COUNT per page view, not two
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -131,7 +132,10 @@ class MemberAdmin(JurisdictionAdminMixin, ImportExportModelAdmin):
                 unit_name=form.cleaned_data.get("unit_name", ""),
                 workstation=form.cleaned_data.get("workstation"),
             )
-            form.instance = obj = member
+            # The admin logs and redirects with ``obj``: make it the saved member.
+            obj.pk, obj.user, obj.workstation = member.pk, member.user, member.workstation
+            obj.unit_name = member.unit_name
+            obj._state.adding, obj._state.db = False, member._state.db
             return
         moved = {"unit", "unit_name", "workstation"} & set(form.changed_data)
         if moved:
