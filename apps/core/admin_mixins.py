@@ -1,7 +1,8 @@
 """The admin side of jurisdiction scoping, used by every admin class of a scoped model."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404
+from django.shortcuts import redirect
 
 from apps.workstations.jurisdiction import Jurisdiction
 
@@ -56,3 +57,27 @@ class JurisdictionAdminMixin:
 
 class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
     """A related-object filter whose choices come only from rows the cadre can see."""
+
+
+class ScopedImportExportMixin:
+    """Import/export acting for the logged-in cadre, all-or-nothing.
+
+    The resource receives the cadre (``user``) to check every row against the
+    jurisdiction. A file that still has a bad row at the confirm step (changed
+    data or a forged request) is refused with a message, never half-imported.
+    CSV is written with a BOM so that Excel on Chinese Windows reads UTF-8.
+    """
+
+    to_encoding = "utf-8-sig"
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
+    def process_import(self, request, **kwargs):
+        from apps.workstations.resources import ImportRejected
+
+        try:
+            return super().process_import(request, **kwargs)
+        except ImportRejected as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")

@@ -4,7 +4,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 
-from apps.core.admin_mixins import JurisdictionAdminMixin, ScopedRelatedFilter
+from apps.core.admin_mixins import (
+    JurisdictionAdminMixin,
+    ScopedImportExportMixin,
+    ScopedRelatedFilter,
+)
 from apps.core.privacy import mask_id_number, mask_mobile
 
 from . import services
@@ -57,7 +61,7 @@ class ApplicationInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(JurisdictionAdminMixin, ImportExportModelAdmin):
+class MemberAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, ImportExportModelAdmin):
     resource_classes = [MemberResource]
     form = MemberAdminChangeForm
     add_form = MemberAdminAddForm
@@ -156,9 +160,6 @@ class MemberAdmin(JurisdictionAdminMixin, ImportExportModelAdmin):
             )
         else:
             obj.save()
-
-    def get_resource_kwargs(self, request, *args, **kwargs):
-        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
     def has_delete_permission(self, request, obj=None):
         # A worker's record carries their needs and history; only superusers remove it.

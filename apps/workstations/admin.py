@@ -2,11 +2,15 @@ from django.contrib import admin
 from django.db.models import Count
 from import_export.admin import ImportExportModelAdmin
 
-from apps.core.admin_mixins import JurisdictionAdminMixin, ScopedRelatedFilter
+from apps.core.admin_mixins import (
+    JurisdictionAdminMixin,
+    ScopedImportExportMixin,
+    ScopedRelatedFilter,
+)
 
 from .models import CadreAssignment, District, OwnershipType, Street, Unit, Workstation
 from .resources import UnitResource
-from .services import cadre_grant_access
+from .services import cadre_grant_access, unit_sync_members
 
 
 @admin.register(OwnershipType)
@@ -58,7 +62,7 @@ class WorkstationAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(JurisdictionAdminMixin, ImportExportModelAdmin):
+class UnitAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, ImportExportModelAdmin):
     resource_classes = [UnitResource]
     list_display = [
         "name",
@@ -83,8 +87,14 @@ class UnitAdmin(JurisdictionAdminMixin, ImportExportModelAdmin):
         ("网格", {"fields": ["workstation", "address"]}),
     ]
 
-    def get_resource_kwargs(self, request, *args, **kwargs):
-        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "workstation" in form.changed_data:
+            moved = unit_sync_members(unit=obj)
+            if moved:
+                self.message_user(
+                    request, f"该单位的 {moved} 名职工已随单位划入{obj.workstation}。"
+                )
 
 
 @admin.register(CadreAssignment)

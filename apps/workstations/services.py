@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from .jurisdiction import Jurisdiction
 from .models import CadreAssignment
@@ -29,3 +30,23 @@ def cadre_grant_access(user) -> None:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     Jurisdiction.forget(user)
+
+
+@transaction.atomic
+def unit_sync_members(*, unit) -> int:
+    """After a unit moves to another workstation, its workers move with it.
+
+    Returns how many workers moved. Their current employment follows too;
+    past employments keep the workstation they had.
+    """
+    from apps.members.models import Employment, Member
+
+    moved = (
+        Member.objects.filter(unit=unit)
+        .exclude(workstation=unit.workstation_id)
+        .update(workstation=unit.workstation_id, updated_at=timezone.now())
+    )
+    Employment.objects.filter(unit=unit, ended_on__isnull=True).update(
+        workstation=unit.workstation_id
+    )
+    return moved

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from import_export.formats.base_formats import CSV, XLSX
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -131,6 +132,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_FORMATS = [CSV, XLSX]
+# Text typed by workers must never run as a spreadsheet formula in a cadre's Excel.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 EMAIL_BACKEND = env_str(

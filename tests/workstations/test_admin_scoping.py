@@ -219,3 +219,25 @@ def test_member_changelist_query_count_is_fixed(client, cadre, unit_a1, django_a
         response = client.get(MEMBER_LIST)
     assert response.status_code == 200
     assert Unit.objects.count() == 1
+
+
+def test_moving_a_unit_moves_its_workers(client, street_cadre, worker, unit_a1, ws_a2):
+    client.force_login(street_cadre)
+    url = reverse("admin:workstations_unit_change", args=[unit_a1.pk])
+    response = client.post(
+        url,
+        {
+            "name": unit_a1.name,
+            "credit_code": "",
+            "ownership": unit_a1.ownership_id,
+            "industry": "制造业",
+            "headcount": 10,
+            "union_name": "",
+            "workstation": ws_a2.pk,
+            "address": "",
+        },
+    )
+    assert response.status_code == 302
+    worker.refresh_from_db()
+    assert worker.workstation == ws_a2
+    assert worker.employments.get().workstation == ws_a2
