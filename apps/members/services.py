@@ -27,7 +27,7 @@ def member_register(
     username: str,
     name: str,
     mobile: str,
-    password: str,
+    password: str | None,
     unit: Unit | None,
     unit_name: str = "",
     workstation: Workstation | None = None,
