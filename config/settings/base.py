@@ -112,7 +112,7 @@ def _package_dir(name: str) -> Path:
 
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Bootstrap's compiled CSS/JS come from the bootstrap-wrapper package, never a CDN.

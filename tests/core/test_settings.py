@@ -80,3 +80,18 @@ def test_production_cookies_are_secure():
         "True",
         "False",
     ], result.stderr
+
+
+def test_collectstatic_writes_compressed_hashed_files(tmp_path):
+    result = run_manage(
+        "collectstatic",
+        "--noinput",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="zgzj.example.cn",
+        STATIC_ROOT=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    css = list((tmp_path / "vendor" / "bootstrap" / "css").glob("bootstrap.min.*.css"))
+    assert css, "Bootstrap is collected from its package with a hashed name"
+    assert list((tmp_path / "css").glob("site.*.css.gz"))
+    assert (tmp_path / "staticfiles.json").exists()
