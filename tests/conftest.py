@@ -29,7 +29,7 @@ PASSWORD = "Sturdy-pass-2026"
 @pytest.fixture
 def ownerships(db):
     return {
-        code: OwnershipType.objects.create(code=code, name=name, order=i)
+        code: OwnershipType.objects.get_or_create(code=code, defaults={"name": name, "order": i})[0]
         for i, (code, name) in enumerate(
             [("state", "国有企业"), ("private", "私营企业"), ("foreign", "外商投资企业")]
         )
@@ -163,3 +163,11 @@ def superuser(db, django_user_model):
     return django_user_model.objects.create_superuser(
         username="root", password=PASSWORD, name="系统管理员"
     )
+
+
+@pytest.fixture
+def reference(db):
+    """Reference data from seeds/reference (service areas, channels, time limits, …)."""
+    from apps.core.seeding import run_reference
+
+    run_reference()

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.members",
     "apps.workstations",
+    "apps.needs",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +127,12 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 
+# Attachments: photos and PDFs, checked by content on the server.
+NEED_ATTACHMENT_MAX_BYTES = env_int("NEED_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+NEED_ATTACHMENT_MAX_FILES = 5
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -168,6 +176,8 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 # The district this installation serves (its name appears in page titles).
 SITE_NAME = env_str("SITE_NAME", "职工之家")
+# Absolute address of the portal, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,
