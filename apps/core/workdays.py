@@ -78,3 +78,31 @@ def working_days_between(start: dt.datetime, end: dt.datetime) -> int:
         if is_workday(day, overrides):
             count += 1
     return count
+
+
+def working_days_cutoff(now: dt.datetime, days: int) -> dt.datetime:
+    """The moment before which ``days`` working days have fully run out by ``now``.
+
+    ``add_working_days(t, days) < now`` exactly when ``t < working_days_cutoff(now, days)``,
+    so "more than N working days ago" becomes one indexed comparison instead of a
+    calendar walk per row. The answer is a local midnight: the start of the
+    ``days``-th working day, counted back from the last one that has ended.
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    tz = timezone.get_current_timezone()
+    day = timezone.localtime(now).date()
+    span = dt.timedelta(days=days * 3 + 30)  # long holidays included
+    start = day - span
+    overrides = _overrides(start, day)
+    counted = 0
+    while True:
+        ended = timezone.make_aware(dt.datetime.combine(day, END_OF_DAY), tz) < now
+        if ended and is_workday(day, overrides):
+            counted += 1
+            if counted == days:
+                return timezone.make_aware(dt.datetime.combine(day, dt.time.min), tz)
+        day -= dt.timedelta(days=1)
+        if day < start:  # a very long run of days off: look further back
+            start -= span
+            overrides.update(_overrides(start, day))

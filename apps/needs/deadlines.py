@@ -33,11 +33,24 @@ DEFAULT_DAYS: dict[tuple[str, str, str], int] = {
 }
 
 
-def working_days_for(stage: str, kind: str = "", urgency: str = "") -> int:
-    rules = {
+def stage_rules(stage: str) -> dict[tuple[str, str], int]:
+    """The district's rows for one stage, keyed by (kind, urgency): one query."""
+    return {
         (rule.kind, rule.urgency): rule.working_days
         for rule in TimeLimit.objects.filter(stage=stage)
     }
+
+
+def working_days_for(
+    stage: str,
+    kind: str = "",
+    urgency: str = "",
+    *,
+    rules: dict[tuple[str, str], int] | None = None,
+) -> int:
+    """Working days allowed; pass ``rules`` from ``stage_rules`` to look up many at once."""
+    if rules is None:
+        rules = stage_rules(stage)
     for key in ((kind, urgency), (kind, ""), ("", urgency), ("", "")):
         if key in rules:
             return rules[key]

@@ -71,6 +71,8 @@ class NeedQuerySet(JurisdictionQuerySet):
         if not user.is_authenticated:
             return self.none()
         jurisdiction = Jurisdiction.for_user(user)
+        if jurisdiction.everything:
+            return self.all()
         own = Q(submitter__user=user)
         if jurisdiction.is_empty:
             return self.filter(own)
@@ -351,7 +353,7 @@ class NeedEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_action_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 def attachment_path(instance, filename):

@@ -96,6 +96,23 @@ def _tell_cadres(need: Need, title: str, body: str = "") -> None:
         notify(user=user, title=f"{title}：{need.number}", body=body, url=url)
 
 
+def _tell_supervisors(need: Need, level: int, title: str, body: str = "") -> None:
+    """督办: tell the cadres of the street (level 1) or district (level 2) above the need."""
+    from apps.workstations.models import CadreAssignment
+
+    street = need.workstation.street
+    node = (
+        {"street_id": street.pk}
+        if level == Need.Escalation.STREET
+        else {"district_id": street.district_id}
+    )
+    posts = CadreAssignment.objects.active().filter(role=CadreAssignment.Role.CADRE, **node)
+    url = reverse("admin:needs_need_change", args=[need.pk])
+    users = {post.user_id: post.user for post in posts.select_related("user")}
+    for user in users.values():
+        notify(user=user, title=f"{title}：{need.number}", body=body, url=url)
+
+
 # --- the worker -----------------------------------------------------------------------
 
 
@@ -368,6 +385,23 @@ def need_reply(*, need: Need, by, public_note: str, internal_note: str = "") -> 
 
 
 @transaction.atomic
+def need_assign(*, need: Need, by, handler) -> Need:
+    """Hand the need to another cadre who covers its workstation (or to nobody)."""
+    need = _as_cadre(need, by, None)
+    if handler is not None and not Jurisdiction.for_user(handler).covers_workstation(
+        need.workstation
+    ):
+        raise ValidationError({"handler": "承办人必须是管辖该工作站的工会干部。"})
+    if need.handler_id == (handler.pk if handler else None):
+        return need
+    name = (handler.name or handler.username) if handler else "（未指定）"
+    event = need.apply(Action.NOTE, by=by, actor=Actor.CADRE, internal_note=f"承办人改为{name}")
+    need.handler = handler
+    _record(need, event, update_fields=["handler"])
+    return need
+
+
+@transaction.atomic
 def need_add_note(*, need: Need, by, internal_note: str) -> NeedEvent:
     if not internal_note.strip():
         raise ValidationError({"internal_note": "请填写备注内容。"})
@@ -491,6 +525,7 @@ def need_escalate(*, need: Need, level: int, at=None) -> Need:
     _record(need, event, update_fields=["escalation", "escalated_at"])
     _tell_worker(need, "诉求已督办", event.public_note)
     _tell_cadres(need, f"诉求超时，已{to.label}", event.public_note)
+    _tell_supervisors(need, level, f"请督办超时诉求（{to.label}）", event.public_note)
     return need
 
 
@@ -517,4 +552,5 @@ def need_auto_close(*, need: Need, at=None) -> Need:
     need.closed_at = event.created_at
     need.auto_closed = True
     _record(need, event, update_fields=["closed_at", "auto_closed"])
+    _tell_worker(need, "诉求已自动完结", event.public_note)
     return need
