@@ -291,7 +291,7 @@ class Need(models.Model):
         an illegal action raises ``TransitionNotAllowed`` and changes nothing.
         """
         transition = transition_for(action, self.status)
-        if transition.actor != actor:
+        if not transition.allows(actor):
             raise TransitionNotAllowed(action, self.status)
         public_note, internal_note = public_note.strip(), internal_note.strip()
         if transition.needs_public_note and not public_note:

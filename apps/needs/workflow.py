@@ -47,6 +47,7 @@ class Actor(models.TextChoices):
     WORKER = "worker", "职工"
     CADRE = "cadre", "工会干部"
     SYSTEM = "system", "系统"
+    PROJECT = "project", "服务项目"  # a linked need following its project
 
 
 # Statuses in which the union still owes the worker something.
@@ -65,21 +66,34 @@ class Transition:
     actor: str
     needs_public_note: bool = False  # the worker must be told why
     public: bool = True  # shown on the worker's timeline
+    # Cadre actions a service project also takes for its linked needs.
+    by_project: bool = False
+
+    def allows(self, actor: str) -> bool:
+        return actor == self.actor or (self.by_project and actor == Actor.PROJECT)
 
 
 TRANSITIONS: dict[str, Transition] = {
-    Action.ACCEPT: Transition(frozenset({Status.SUBMITTED}), Status.ACCEPTED, Actor.CADRE),
+    Action.ACCEPT: Transition(
+        frozenset({Status.SUBMITTED}), Status.ACCEPTED, Actor.CADRE, by_project=True
+    ),
     Action.REJECT: Transition(
         frozenset({Status.SUBMITTED}), Status.REJECTED, Actor.CADRE, needs_public_note=True
     ),
     Action.MERGE: Transition(OPEN_STATUSES, Status.MERGED, Actor.CADRE),
-    Action.START: Transition(frozenset({Status.ACCEPTED}), Status.IN_PROGRESS, Actor.CADRE),
+    Action.START: Transition(
+        frozenset({Status.ACCEPTED}), Status.IN_PROGRESS, Actor.CADRE, by_project=True
+    ),
     Action.REPLY: Transition(
         OPEN_STATUSES | {Status.RESOLVED}, None, Actor.CADRE, needs_public_note=True
     ),
-    Action.NOTE: Transition(OPEN_STATUSES | {Status.RESOLVED}, None, Actor.CADRE, public=False),
+    Action.NOTE: Transition(
+        OPEN_STATUSES | {Status.RESOLVED}, None, Actor.CADRE, public=False, by_project=True
+    ),
     Action.REFER: Transition(WORKING, Status.IN_PROGRESS, Actor.CADRE, needs_public_note=True),
-    Action.RESOLVE: Transition(WORKING, Status.RESOLVED, Actor.CADRE, needs_public_note=True),
+    Action.RESOLVE: Transition(
+        WORKING, Status.RESOLVED, Actor.CADRE, needs_public_note=True, by_project=True
+    ),
     Action.CONFIRM: Transition(frozenset({Status.RESOLVED}), Status.CLOSED, Actor.WORKER),
     Action.REOPEN: Transition(frozenset({Status.RESOLVED}), Status.IN_PROGRESS, Actor.WORKER),
     Action.AUTO_CLOSE: Transition(frozenset({Status.RESOLVED}), Status.CLOSED, Actor.SYSTEM),
@@ -113,5 +127,5 @@ def allowed_actions(status: str, actor: str) -> list[str]:
     return [
         action
         for action, transition in TRANSITIONS.items()
-        if transition.actor == actor and status in transition.sources
+        if transition.allows(actor) and status in transition.sources
     ]

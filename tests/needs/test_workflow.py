@@ -74,3 +74,6 @@ def test_who_may_do_what():
         Action.UNPUBLISH,
     ]
     assert allowed_actions(S.IN_PROGRESS, Actor.SYSTEM) == [Action.ESCALATE, Action.REMIND]
+    # A service project moves its linked needs, but never on the worker's behalf.
+    assert allowed_actions(S.SUBMITTED, Actor.PROJECT) == [Action.ACCEPT, Action.NOTE]
+    assert allowed_actions(S.IN_PROGRESS, Actor.PROJECT) == [Action.NOTE, Action.RESOLVE]
