@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("apps.members.urls")),
     # /needs/
     path("needs/", include("apps.needs.urls")),
+    # /projects/
+    path("projects/", include("apps.projects.urls")),
     # /messages/
     path("messages/", include("apps.notifications.urls")),
     # /workstations/

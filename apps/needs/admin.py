@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaksbr
@@ -26,6 +26,11 @@ from apps.core.admin_mixins import JurisdictionAdminMixin, ScopedRelatedFilter
 from apps.core.privacy import mask_mobile, mask_name
 from apps.members.services import member_register_offline
 from apps.members.validators import mobile_validator
+from apps.projects import services as project_services
+from apps.projects.admin_forms import ProjectCreateForm, ProjectLinkForm, running_projects
+from apps.projects.models import ProjectNeed, ServiceProject
+from apps.projects.workflow import RUNNING
+from apps.projects.workflow import TransitionNotAllowed as ProjectTransitionNotAllowed
 
 from . import services
 from .admin_forms import (
@@ -36,6 +41,7 @@ from .admin_forms import (
     OfflineNeedForm,
 )
 from .models import Channel, Need, NeedEvent, Referral, ReplyTemplate, ServiceArea, TimeLimit
+from .similarity import need_text, rank_similar
 from .workflow import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -48,6 +54,20 @@ from .workflow import (
 )
 
 ACTION_FIELD = "_need_action"
+SIMILAR_FIELD = "_similar_action"
+
+# The similar-needs panel compares the need with at most this many open needs of its
+# area (the newest), so the page costs the same however long the queue grows.
+SIMILAR_CANDIDATES = 200
+SIMILAR_SHOWN = 10
+
+# Refusals of the project services (and of the needs they move), shown to the cadre as they are.
+PROJECT_ERRORS = (
+    ValidationError,
+    PermissionDenied,
+    ProjectTransitionNotAllowed,
+    TransitionNotAllowed,
+)
 
 # Statuses in which a cadre may still write on the need's timeline (handler, referral follow-up).
 NOTE_STATUSES = TRANSITIONS[Action.NOTE].sources
@@ -272,7 +292,13 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
     search_fields = ["number", "title", "description"]
     search_help_text = "按诉求编号、标题或具体情况搜索（搜索时显示全部状态）"
     show_full_result_count = False  # one COUNT per page view, not two
-    actions = ["accept_selected", "reject_selected", "resolve_selected"]
+    actions = [
+        "accept_selected",
+        "reject_selected",
+        "resolve_selected",
+        "create_project_from_needs",
+        "link_to_project",
+    ]
     inlines = [ReferralInline, NeedEventInline]
 
     # --- queue ------------------------------------------------------------------------
@@ -385,6 +411,8 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
             handling.append("escalation_display")
         if need.merged_into_id or self._duplicates(request, need)[1]:
             handling.append("merge_display")
+        if self._project_link(request, need) is not None:
+            handling.append("project_display")
         if need.rejection_reason:
             handling.append("rejection_reason")
         if need.resolution:
@@ -544,6 +572,38 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
             parts.append(f"另有 {total - len(visible)} 件其他工作站的诉求合并进来")
         return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts))
 
+    def _project_link(self, request, need) -> ProjectNeed | None:
+        """The need's service project, if any, and whether the cadre may open it.
+
+        Cached on the need: the admin builds the fieldsets several times per request,
+        and a display method has no request to scope with.
+        """
+        if not hasattr(need, "_project_link_cache"):
+            link = (
+                ProjectNeed.objects.filter(need=need)
+                .select_related("project__street", "project__workstation")
+                .first()
+            )
+            if link is not None:
+                link.visible = (
+                    ServiceProject.objects.within_jurisdiction_of(request.user)
+                    .filter(pk=link.project_id)
+                    .exists()
+                )
+            need._project_link_cache = link
+        return need._project_link_cache
+
+    @admin.display(description="服务项目")
+    def project_display(self, need):
+        link = need._project_link_cache
+        project = link.project
+        text = f"{project.number} {project.title}（{project.get_status_display()}）"
+        if not link.visible:
+            # A street-run project is not in a workstation cadre's list: name it only.
+            return f"{text} · 由{project.owner}承办"
+        url = reverse("admin:projects_serviceproject_change", args=[project.pk])
+        return format_html("<a href='{}'>{}</a>", url, text)
+
     @admin.display(description="办理结果")
     def resolution_display(self, need):
         return linebreaksbr(need.resolution)
@@ -578,7 +638,130 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
             )
             if self.has_change_permission(request, obj):
                 context.update(self._action_panel(request, obj), show_action_panel=True)
+                if obj.status in OPEN_STATUSES:
+                    context.update(self._similar_panel(request, obj), show_similar_panel=True)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- similar needs ----------------------------------------------------------------
+
+    def _similar(self, request, need) -> list[tuple[Need, float]]:
+        """Open needs of the same area in the cadre's jurisdiction, most similar first.
+
+        Compared on the full text (title and description): the cadre may read them
+        all. The newest ``SIMILAR_CANDIDATES`` are compared, in two queries.
+        """
+        candidates = (
+            self.get_queryset(request)
+            .filter(area=need.area_id, status__in=OPEN_STATUSES)
+            .exclude(pk=need.pk)
+            .select_related("workstation", "project_link__project")
+            .order_by("-created_at", "-pk")[:SIMILAR_CANDIDATES]
+        )
+        return rank_similar(need_text(need), candidates, limit=SIMILAR_SHOWN)
+
+    def _similar_panel(self, request, need) -> dict:
+        link = self._project_link(request, need)
+        project = link.project if link is not None else None
+        project_running = project is not None and project.status in RUNNING and link.visible
+        rows = []
+        for other, score in self._similar(request, need):
+            other_link = getattr(other, "project_link", None)
+            rows.append(
+                {
+                    "need": other,
+                    "score": f"{score:.2f}",
+                    "project": other_link.project if other_link is not None else None,
+                }
+            )
+        scope = self.jurisdiction(request)
+        return {
+            "similar": rows,
+            "similar_selectable": any(row["project"] is None for row in rows),
+            # Every candidate is at the cadre's one workstation: no need to name it.
+            "similar_show_workstation": scope.everything
+            or scope.district_ids
+            or scope.street_ids
+            or len(scope.workstation_ids) > 1,
+            "similar_field": SIMILAR_FIELD,
+            "selected_field": admin.helpers.ACTION_CHECKBOX_NAME,
+            "own_project": project,
+            "own_project_running": project_running,
+        }
+
+    def _act_on_similar(self, request, need) -> None:
+        """Merge the ticked similar needs into this one, or add them to its project.
+
+        All or nothing: one refusal (another cadre acted first, a need outside the
+        jurisdiction) leaves every need as it was.
+        """
+        operation = request.POST.get(SIMILAR_FIELD)
+        ids = {
+            int(value)
+            for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+            if value.isdigit()
+        } - {need.pk}
+        if not ids:
+            self.message_user(request, "请先勾选相似诉求。", messages.WARNING)
+            return
+        others = list(
+            self.get_queryset(request)
+            .filter(pk__in=ids)
+            .select_related("project_link__project")
+            .order_by("pk")
+        )
+        if len(others) != len(ids):
+            self.message_user(
+                request, "所选诉求不在您的管辖范围内或已不存在，未做任何修改。", messages.ERROR
+            )
+            return
+        expected = {other.pk: request.POST.get(f"expected_{other.pk}", "") for other in others}
+        if any(status not in Status.values for status in expected.values()):
+            self.message_user(request, "页面已过期，请刷新后再操作。", messages.ERROR)
+            return
+        numbers = "、".join(other.number for other in others)
+        in_projects = [o for o in others if getattr(o, "project_link", None) is not None]
+        if in_projects:
+            self.message_user(
+                request,
+                "、".join(
+                    f"{o.number}（已属于服务项目 {o.project_link.project.number}）"
+                    for o in in_projects
+                )
+                + " 由项目统一办理，不能在此合并或分组，未做任何修改。",
+                messages.ERROR,
+            )
+            return
+        try:
+            with transaction.atomic():
+                if operation == "merge":
+                    for other in others:
+                        services.need_merge(
+                            need=other,
+                            into=need,
+                            by=request.user,
+                            expected_status=expected[other.pk],
+                        )
+                    text = f"已将诉求 {numbers} 合并到本诉求，相关职工已收到通知。"
+                elif operation == "link":
+                    link = self._project_link(request, need)
+                    if link is None:
+                        raise ValidationError("本诉求没有所属的服务项目。")
+                    for other in others:
+                        if other.status != expected[other.pk]:
+                            raise services.StaleNeed(other)
+                    project_services.project_link_needs(
+                        project=link.project, needs=others, by=request.user
+                    )
+                    text = (
+                        f"已将诉求 {numbers} 加入服务项目 {link.project.number}，职工已收到通知。"
+                    )
+                else:
+                    self.message_user(request, "未知的操作。", messages.ERROR)
+                    return
+        except PROJECT_ERRORS as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return
+        self.message_user(request, text, messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
         # Only the handler is editable, and only that column is written: a status
@@ -657,18 +840,24 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
             .filter(Q(workstation=need.workstation_id) | Q(area=need.area_id))
             .exclude(pk=need.pk)
             .exclude(status__in=[Status.MERGED, Status.REJECTED, Status.WITHDRAWN])
+            .select_related("area")  # shown with each candidate
             .annotate(closeness=closeness)
             .order_by("closeness", "-created_at")[:8]
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "POST" and ACTION_FIELD in request.POST:
+        if request.method == "POST" and (
+            ACTION_FIELD in request.POST or SIMILAR_FIELD in request.POST
+        ):
             need = self.get_object(request, unquote(object_id))
             if need is None:
                 raise Http404(f"{self.opts.verbose_name} 不存在")
             if not self.has_change_permission(request, need):
                 raise PermissionDenied
-            self._act(request, need)
+            if ACTION_FIELD in request.POST:
+                self._act(request, need)
+            else:
+                self._act_on_similar(request, need)
             return redirect("admin:needs_need_change", need.pk)
         extra_context = {"title": "办理诉求", **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -865,6 +1054,220 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+    # --- service projects from needs -----------------------------------------------------
+
+    def _selected_needs(self, request, queryset) -> list[Need] | None:
+        """The ticked needs, whatever the list's filters; None when one is out of reach.
+
+        Re-read by id through the scoped queryset, so that a need no longer matching
+        the list's status filter is still seen (and refused by the service) rather
+        than silently dropped, and a forged id of another jurisdiction refuses it all.
+        """
+        ids = None
+        if request.POST.get("select_across") == "1":
+            rows = queryset
+        else:
+            ids = {
+                int(value)
+                for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+                if value.isdigit()
+            }
+            rows = self.get_queryset(request).filter(pk__in=ids)
+        needs = list(
+            rows.select_related("area", "workstation__street", "project_link__project").order_by(
+                "created_at", "pk"
+            )
+        )
+        if ids is not None and len(needs) != len(ids):
+            self.message_user(
+                request,
+                "所选诉求中有不在您管辖范围内或已不存在的诉求，未做任何修改。",
+                messages.ERROR,
+            )
+            return None
+        return needs
+
+    @staticmethod
+    def _project_ready(needs) -> tuple[list[Need], list[tuple[Need, str]]]:
+        """Needs a project may take (open, in no project yet), and the others with why not."""
+        ready, skipped = [], []
+        for need in needs:
+            link = getattr(need, "project_link", None)
+            if need.status not in OPEN_STATUSES:
+                skipped.append((need, need.get_status_display()))
+            elif link is not None:
+                skipped.append((need, f"已属于服务项目 {link.project.number}"))
+            else:
+                ready.append(need)
+        return ready, skipped
+
+    def _project_page(self, request, template, title, needs, skipped, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.opts,
+                "action": request.POST.get("action", ""),
+                "needs": needs,
+                "skipped": skipped,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                **context,
+            },
+        )
+
+    @admin.action(description="从所选诉求创建服务项目", permissions=["change"])
+    def create_project_from_needs(self, request, queryset):
+        """Group shared needs into a project (立项申请); the intermediate page asks for the plan."""
+        needs = self._selected_needs(request, queryset)
+        if needs is None:
+            return None
+        confirm = "confirm" in request.POST
+        ready, skipped = self._project_ready(needs)
+        if confirm:
+            # The page listed only needs that were ready: any change since is refused whole.
+            ready, skipped = needs, []
+        if not ready:
+            self.message_user(
+                request,
+                "所选诉求都不能纳入服务项目：只有待受理、已受理或办理中、且尚未加入其他项目的诉求可以。",
+                messages.WARNING,
+            )
+            return None
+        form = ProjectCreateForm(
+            request.POST if confirm else None,
+            user=request.user,
+            initial=self._project_initial(request, ready),
+        )
+        if confirm and form.is_valid():
+            data = form.cleaned_data
+            try:
+                project = project_services.project_create_from_needs(
+                    needs=ready,
+                    by=request.user,
+                    title=data["title"],
+                    summary=data["summary"],
+                    kind=data["kind"],
+                    area=data["area"],
+                    beneficiary=data["beneficiary"],
+                    street=data["street"],
+                    workstation=data["workstation"],
+                    lead=data["lead"],
+                    planned_start=data["planned_start"],
+                    planned_end=data["planned_end"],
+                    budget=data["budget"],
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict") and set(exc.error_dict) <= {
+                    *form.fields,
+                    NON_FIELD_ERRORS,
+                }:
+                    form.add_error(None, exc)  # a field of the plan: correct it on the page
+                else:
+                    self.message_user(request, _error_text(exc), messages.ERROR)
+                    return None
+            except PROJECT_ERRORS as exc:
+                self.message_user(request, _error_text(exc), messages.ERROR)
+                return None
+            else:
+                self.message_user(
+                    request,
+                    f"已创建服务项目 {project.number}（立项申请），{len(ready)} 件诉求已纳入项目办理，"
+                    "职工已收到通知。请写明项目标准、设置考核指标，再报街道（开发区）或县区工会批准。",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:projects_serviceproject_change", project.pk)
+        return self._project_page(
+            request,
+            "admin/needs/need/create_project.html",
+            "从所选诉求创建服务项目",
+            ready,
+            skipped,
+            form=form,
+            media=self.media + form.media,
+        )
+
+    @staticmethod
+    def _project_initial(request, needs) -> dict:
+        """The needs' common area and owner, the cadre as lead, starting today."""
+        initial = {
+            "planned_start": timezone.localdate(),
+            "lead": request.user.pk,
+            "beneficiary": ServiceProject.Beneficiary.WORKERS,
+        }
+        areas = {n.area_id for n in needs}
+        if len(areas) == 1:
+            initial["area"] = areas.pop()
+        workstations = {n.workstation_id for n in needs}
+        streets = {n.workstation.street_id for n in needs}
+        if len(workstations) == 1:
+            initial["owner"] = f"w{workstations.pop()}"
+        elif len(streets) == 1:
+            initial["owner"] = f"s{streets.pop()}"
+        return initial
+
+    @admin.action(description="将所选诉求加入服务项目", permissions=["change"])
+    def link_to_project(self, request, queryset):
+        """Add needs to a running project of the jurisdiction, chosen on the intermediate page."""
+        needs = self._selected_needs(request, queryset)
+        if needs is None:
+            return None
+        confirm = "confirm" in request.POST
+        ready, skipped = self._project_ready(needs)
+        if confirm:
+            ready, skipped = needs, []
+        if not ready:
+            self.message_user(
+                request,
+                "所选诉求都不能加入服务项目：只有待受理、已受理或办理中、且尚未加入其他项目的诉求可以。",
+                messages.WARNING,
+            )
+            return None
+        form = ProjectLinkForm(request.POST if confirm else None, user=request.user)
+        if confirm and form.is_valid():
+            project = form.cleaned_data["project"]
+            try:
+                project_services.project_link_needs(project=project, needs=ready, by=request.user)
+            except PROJECT_ERRORS as exc:
+                self.message_user(request, _error_text(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"已将 {len(ready)} 件诉求加入服务项目 {project.number}，职工已收到通知。",
+                messages.SUCCESS,
+            )
+            return None
+        projects = self._projects_for(request, ready)
+        if not projects:
+            self.message_user(
+                request,
+                "您的管辖范围内没有可以加入诉求的服务项目（立项申请、已立项或实施中）。"
+                "可以选择“从所选诉求创建服务项目”。",
+                messages.WARNING,
+            )
+            return None
+        return self._project_page(
+            request,
+            "admin/needs/need/link_project.html",
+            "将所选诉求加入服务项目",
+            ready,
+            skipped,
+            form=form,
+            projects=projects,
+        )
+
+    @staticmethod
+    def _projects_for(request, needs) -> list[ServiceProject]:
+        """Running projects of the jurisdiction, those of the needs' areas first."""
+        areas = {n.area_id for n in needs}
+        projects = list(
+            running_projects(request.user)
+            .annotate(linked_needs=Count("links"))
+            .order_by("-created_at", "-pk")
+        )
+        return sorted(projects, key=lambda p: p.area_id not in areas)
 
     # --- recording an offline need ----------------------------------------------------
 

@@ -554,3 +554,73 @@ def need_auto_close(*, need: Need, at=None) -> Need:
     _record(need, event, update_fields=["closed_at", "auto_closed"])
     _tell_worker(need, "诉求已自动完结", event.public_note)
     return need
+
+
+# --- a service project moving its linked needs ------------------------------------------
+# The project's own services check who may act on the project; these only move
+# the linked needs along with it and tell their workers.
+
+
+@transaction.atomic
+def need_join_project(*, need: Need, project, by) -> Need:
+    """A need grouped into a project is accepted if new and then handled by the project."""
+    need = _locked(need)
+    note = (
+        f"您的诉求已纳入服务项目“{project.title}”（{project.number}）统一办理，可随时查看项目进展。"
+    )
+    if need.status == Status.SUBMITTED:
+        event = need.apply(Action.ACCEPT, by=by, actor=Actor.PROJECT, public_note=note)
+        need.accepted_at = event.created_at
+        need.accepted_late = bool(need.accept_due and event.created_at > need.accept_due)
+        need.resolve_due = None  # the project's plan sets the pace now
+        _record(need, event, update_fields=["accepted_at", "accepted_late", "resolve_due"])
+    if need.status == Status.ACCEPTED:
+        event = need.apply(Action.START, by=by, actor=Actor.PROJECT, public_note=note)
+        _record(need, event)
+    elif need.status == Status.IN_PROGRESS:
+        event = need.apply(Action.NOTE, by=by, actor=Actor.PROJECT, internal_note=note)
+        _record(need, event)
+    need.resolve_due = None
+    need.save(update_fields=["resolve_due", "updated_at"])
+    _tell_worker(need, "诉求已纳入服务项目", note)
+    return need
+
+
+@transaction.atomic
+def need_resolve_by_project(*, need: Need, project, by) -> Need:
+    need = _locked(need)
+    resolution = f"服务项目“{project.title}”已通过验收。项目成果：{project.result}"
+    event = need.apply(Action.RESOLVE, by=by, actor=Actor.PROJECT, public_note=resolution)
+    need.resolution = event.public_note
+    need.resolved_at = event.created_at
+    need.resolved_late = False
+    _record(need, event, update_fields=["resolution", "resolved_at", "resolved_late"])
+    _tell_worker(
+        need,
+        "服务项目已验收，您的诉求已办结，请您评价",
+        f"{resolution}\n问题解决了吗？请在诉求页面告诉我们。",
+    )
+    return need
+
+
+@transaction.atomic
+def need_return_from_project(*, need: Need, project, by, reason: str) -> Need:
+    """A failed project hands its needs back to the cadres, who must go on handling them."""
+    need = _locked(need)
+    event = need.apply(
+        Action.NOTE,
+        by=by,
+        actor=Actor.PROJECT,
+        internal_note=f"服务项目“{project.title}”验收未通过，诉求退回工作站继续办理。理由：{reason}",
+    )
+    need.resolve_due = deadlines.due(
+        TimeLimit.Stage.RESOLVE, event.created_at, kind=need.kind, urgency=need.urgency
+    )
+    _record(need, event, update_fields=["resolve_due"])
+    _tell_cadres(need, "服务项目验收未通过，诉求退回继续办理", reason)
+    _tell_worker(
+        need,
+        "服务项目未通过验收，工作站将继续办理您的诉求",
+        f"办理时限：{timezone.localtime(need.resolve_due):%Y-%m-%d %H:%M}",
+    )
+    return need

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.members.models import Member
+from apps.projects.models import ProjectNeed
 from apps.workstations.models import CadreAssignment
 
 from . import attachments as attachment_files
@@ -357,6 +358,22 @@ def merged_progress(need: Need) -> dict | None:
     }
 
 
+def linked_project(need: Need) -> dict | None:
+    """The service project handling the need (or the need it was merged into), if any.
+
+    Its latest progress is shown only once the project is public, like its page.
+    """
+    target = surviving_need(need) if need.status == Status.MERGED else need
+    if target is None:
+        return None
+    link = ProjectNeed.objects.filter(need=target).select_related("project").first()
+    if link is None:
+        return None
+    project = link.project
+    latest = project.updates.order_by("-created_at", "-id").first() if project.is_public else None
+    return {"project": project, "latest": latest, "via_merge": target.pk != need.pk}
+
+
 def detail_context(request, need: Need, *, rate_form=None, withdraw_form=None) -> dict:
     is_owner = need.submitter.user_id == request.user.pk
     workstation_cadres = []
@@ -380,6 +397,7 @@ def detail_context(request, need: Need, *, rate_form=None, withdraw_form=None) -
         "handler_post": handler_post,
         "workstation_cadres": workstation_cadres,
         "merged": merged_progress(need),
+        "linked_project": linked_project(need),
         "duplicates_count": need.duplicates.count() if is_owner else 0,
         "rate_form": (rate_form or RatingForm()) if can_rate else None,
         "withdraw_form": (withdraw_form or WithdrawForm()) if can_withdraw else None,

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.workstations",
     "apps.needs",
     "apps.notifications",
+    "apps.projects",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
                 "apps.notifications.context_processors.unread_notifications",
+                "apps.projects.context_processors.review_nav",
             ],
         },
     },
