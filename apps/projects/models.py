@@ -131,18 +131,23 @@ class ServiceProject(models.Model):
             models.CheckConstraint(
                 condition=Q(planned_end__gte=F("planned_start")),
                 name="project_planned_dates_in_order",
+                violation_error_message="计划完成日期不能早于计划开始日期。",
             ),
             models.CheckConstraint(
                 condition=Q(actual_end__isnull=True)
                 | Q(actual_start__isnull=False, actual_end__gte=F("actual_start")),
                 name="project_actual_dates_in_order",
+                violation_error_message="实际完成日期不能早于实际开始日期。",
             ),
             models.CheckConstraint(
                 condition=Q(spent__lte=F("budget")) | ~Q(overspend_reason=""),
                 name="project_overspend_explained",
+                violation_error_message="支出超过预算，须填写超支说明。",
             ),
             models.CheckConstraint(
-                condition=Q(budget__gte=0, spent__gte=0), name="project_money_not_negative"
+                condition=Q(budget__gte=0, spent__gte=0),
+                name="project_money_not_negative",
+                violation_error_message="预算和支出不能为负数。",
             ),
         ]
         indexes = [
@@ -213,11 +218,20 @@ class Indicator(models.Model):
         verbose_name_plural = "考核指标"
         ordering = ["order", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(target__gt=0), name="indicator_target_positive"),
-            models.CheckConstraint(condition=Q(weight__gt=0), name="indicator_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(target__gt=0),
+                name="indicator_target_positive",
+                violation_error_message="目标值必须大于 0。",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0),
+                name="indicator_weight_positive",
+                violation_error_message="权重必须大于 0。",
+            ),
             models.CheckConstraint(
                 condition=Q(actual__isnull=True) | Q(actual__gte=0),
                 name="indicator_actual_not_negative",
+                violation_error_message="实际值不能为负数。",
             ),
         ]
 
@@ -414,10 +428,12 @@ class Reward(models.Model):
             models.CheckConstraint(
                 condition=Q(workstation__isnull=False) | Q(cadre__isnull=False),
                 name="reward_has_recipient",
+                violation_error_message="请选择获奖的工作站或干部。",
             ),
             models.CheckConstraint(
                 condition=Q(kind="commendation") | Q(amount__gt=0),
                 name="award_has_amount",
+                violation_error_message="奖励资金须填写大于 0 的金额。",
             ),
         ]
 
