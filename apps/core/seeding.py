@@ -29,6 +29,7 @@ which ``discover()`` imports before every load. For example::
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -373,6 +374,37 @@ def upsert_table(ctx: SeedContext, spec: TableSpec) -> None:
             except IntegrityError as error:
                 raise row.error(f"与已有数据冲突：{error}") from None
         ctx.count(spec.title, outcome)
+
+
+class HistoryClock:
+    """Moments of one demo record's history, strictly increasing and never in the future.
+
+    Used by the demo steps that replay needs and projects through their services.
+    """
+
+    def __init__(self, now: dt.datetime, spread: int):
+        self.now, self.spread, self.last = now, spread, None
+
+    def on(self, when: dt.date, start: dt.time, window: int, *, bits: int = 0) -> dt.datetime:
+        """A moment on ``when`` within ``window`` minutes after ``start``."""
+        minutes = (self.spread >> bits) % max(window, 1)
+        moment = timezone.make_aware(dt.datetime.combine(when, start)) + dt.timedelta(
+            minutes=minutes
+        )
+        return self.take(moment)
+
+    def after(self, minutes: int) -> dt.datetime:
+        return self.take(self.last + dt.timedelta(minutes=minutes))
+
+    def take(self, moment: dt.datetime) -> dt.datetime:
+        if self.last is not None and moment <= self.last:
+            moment = self.last + dt.timedelta(minutes=7)
+        if moment >= self.now:
+            # Squeeze what would lie in the future between the last moment and now.
+            base = self.last or self.now - dt.timedelta(hours=1)
+            moment = base + (self.now - base) / 3
+        self.last = moment
+        return moment
 
 
 # --- registries ------------------------------------------------------------------------

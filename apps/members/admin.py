@@ -9,6 +9,7 @@ from apps.core.admin_mixins import (
     ScopedImportExportMixin,
     ScopedRelatedFilter,
 )
+from apps.core.errors import error_text
 from apps.core.privacy import mask_id_number, mask_mobile
 
 from . import services
@@ -287,7 +288,7 @@ class MembershipApplicationAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(request, "请选择批准或驳回。", messages.ERROR)
         except ValidationError as exc:
-            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+            self.message_user(request, error_text(exc), messages.ERROR)
         return self._redirect_to(obj)
 
     def _redirect_to(self, obj):

@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
+from apps.core.errors import error_text
 from apps.workstations.models import CadreAssignment, Unit
 
 from . import services
@@ -91,7 +92,7 @@ def apply_for_membership(request):
     try:
         services.membership_apply(member=member, statement=form.cleaned_data["statement"])
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "入会申请已提交，所属工作站将尽快审核。")
     return redirect("members:profile")

@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 
 from apps.core.admin import DistrictEditsAdminMixin
 from apps.core.admin_mixins import JurisdictionAdminMixin, ScopedRelatedFilter
+from apps.core.errors import error_text
 from apps.core.privacy import mask_mobile, mask_name
 from apps.members.services import member_register_offline
 from apps.members.validators import mobile_validator
@@ -95,11 +96,7 @@ SUCCESS = {
 
 
 def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or "您无权处理该诉求。"
-    return str(exc)
+    return error_text(exc, denied="您无权处理该诉求。")
 
 
 def _badge(tone: str, text: str):

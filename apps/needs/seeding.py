@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.core.seeding import (
     Column,
+    HistoryClock,
     Row,
     SeedContext,
     TableSpec,
@@ -287,34 +288,6 @@ class _Plan:
     fields: dict = field(default_factory=dict)  # set on the need after the replay
 
 
-class _Clock:
-    """Moments of one need's history, strictly increasing and never in the future."""
-
-    def __init__(self, now: dt.datetime, spread: int):
-        self.now, self.spread, self.last = now, spread, None
-
-    def on(self, when: dt.date, start: dt.time, window: int, *, bits: int = 0) -> dt.datetime:
-        """A moment on ``when`` within ``window`` minutes after ``start``."""
-        minutes = (self.spread >> bits) % max(window, 1)
-        moment = timezone.make_aware(dt.datetime.combine(when, start)) + dt.timedelta(
-            minutes=minutes
-        )
-        return self.take(moment)
-
-    def after(self, minutes: int) -> dt.datetime:
-        return self.take(self.last + dt.timedelta(minutes=minutes))
-
-    def take(self, moment: dt.datetime) -> dt.datetime:
-        if self.last is not None and moment <= self.last:
-            moment = self.last + dt.timedelta(minutes=7)
-        if moment >= self.now:
-            # Squeeze what would lie in the future between the last moment and now.
-            base = self.last or self.now - dt.timedelta(hours=1)
-            moment = base + (self.now - base) / 3
-        self.last = moment
-        return moment
-
-
 class _Backdate:
     """Give the rows a service call created the moment it happened in the demo's history.
 
@@ -557,7 +530,7 @@ class _NeedLoader:
         row, now = plan.row, self.now
         state, kind, urgency = row["state"], row["kind"], row["urgency"]
         spread = _spread(f"{row['submitter']}{row['title']}")
-        clock = _Clock(now, spread)
+        clock = HistoryClock(now, spread)
         online = row["channel"].is_online
         t: dict[str, dt.datetime] = {}
 

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
+from apps.core.errors import error_text
 from apps.members.models import Member
 from apps.projects.models import ProjectNeed
 from apps.workstations.models import CadreAssignment
@@ -74,7 +75,7 @@ def _next_url(request, default: str) -> str:
 
 
 def _error_text(error: ValidationError) -> str:
-    return "；".join(error.messages)
+    return error_text(error)
 
 
 # --- my needs ---------------------------------------------------------------------------

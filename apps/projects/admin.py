@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from apps.core.admin_mixins import JurisdictionAdminMixin, ScopedRelatedFilter
+from apps.core.errors import error_text
 from apps.core.privacy import mask_name
 from apps.needs.models import Need, Support
 
@@ -104,12 +105,8 @@ SUCCESS = {
 }
 
 
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or "您无权处理该服务项目。"
-    return str(exc)
+def project_error_text(exc: Exception) -> str:
+    return error_text(exc, denied="您无权处理该服务项目。")
 
 
 def form_errors_text(form) -> str:
@@ -777,7 +774,7 @@ class ServiceProjectAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         try:
             done = self._run(request, project, action, form)
         except (TransitionNotAllowed, ValidationError, PermissionDenied) as exc:
-            self.message_user(request, error_text(exc), messages.ERROR)
+            self.message_user(request, project_error_text(exc), messages.ERROR)
             return
         self.message_user(
             request, SUCCESS[action].format(number=project.number, **done), messages.SUCCESS

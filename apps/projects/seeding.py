@@ -28,6 +28,7 @@ from PIL import Image, ImageDraw
 
 from apps.core.seeding import (
     Column,
+    HistoryClock,
     Row,
     SeedContext,
     choice,
@@ -299,27 +300,6 @@ def _check(plan: _Plan) -> None:
 # --- moments of the demo's history ------------------------------------------------------
 
 
-class _Clock:
-    """Moments of one project's history, strictly increasing and never in the future."""
-
-    def __init__(self, now: dt.datetime, spread: int):
-        self.now, self.spread, self.last = now, spread, None
-
-    def on(self, when_: dt.date, start: dt.time, window: int, *, bits: int = 0) -> dt.datetime:
-        minutes = (self.spread >> bits) % max(window, 1)
-        moment = timezone.make_aware(dt.datetime.combine(when_, start))
-        return self.take(moment + dt.timedelta(minutes=minutes))
-
-    def take(self, moment: dt.datetime) -> dt.datetime:
-        if self.last is not None and moment <= self.last:
-            moment = self.last + dt.timedelta(minutes=7)
-        if moment >= self.now:
-            base = self.last or self.now - dt.timedelta(hours=1)
-            moment = base + (self.now - base) / 3
-        self.last = moment
-        return moment
-
-
 class _Backdate:
     """Give the rows a service call just wrote the moment it happened in the demo's history.
 
@@ -474,7 +454,7 @@ class _ProjectLoader:
             if row["approver"]
             else self.people.first_cadre(row, street_id=street.pk)
         )
-        clock = _Clock(self.now, zlib.crc32(plan.title.encode()))
+        clock = HistoryClock(self.now, zlib.crc32(plan.title.encode()))
         t = plan.times
         t["propose"] = clock.on(row["proposed_on"], dt.time(9, 0), 150)
         if row["approved_on"]:

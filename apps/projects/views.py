@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import DetailView, ListView
 
+from apps.core.errors import error_text
 from apps.needs.models import Need, Support
 from apps.needs.workflow import Status as NeedStatus
 from apps.workstations.jurisdiction import Jurisdiction
@@ -469,7 +470,7 @@ def project_review_submit(request, pk):
     except (PermissionDenied, TransitionNotAllowed) as error:
         messages.error(request, str(error))
     except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, error_text(error))
     else:
         project.refresh_from_db(fields=["status", "acceptance_score", "panel_size"])
         if project.status == Status.ACCEPTED:
