@@ -12,6 +12,8 @@ urlpatterns = [
     path("projects/", include("apps.projects.urls")),
     # /messages/
     path("messages/", include("apps.notifications.urls")),
+    # /reports/
+    path("reports/", include("apps.reports.urls")),
     # /workstations/
     path("workstations/", include("apps.workstations.urls")),
     # /admin/

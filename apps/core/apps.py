@@ -7,7 +7,13 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
+        from django.db.backends.signals import connection_created
+
+        from .db import register_sqlite_functions
 
         from . import admin_site  # noqa: F401  (titles the admin in Chinese)
 
         admin.site.enable_nav_sidebar = True
+        connection_created.connect(
+            register_sqlite_functions, dispatch_uid="core.register_sqlite_functions"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from apps.workstations.jurisdiction import Jurisdiction, JurisdictionQuerySet
@@ -65,6 +65,19 @@ NEED_LOOKUPS = {
 }
 
 
+def overdue_q(now=None) -> Q:
+    """Open needs past their limit at ``now``: waiting to be accepted, or to be resolved."""
+    now = now or timezone.now()
+    return Q(status=Status.SUBMITTED, accept_due__lt=now) | Q(
+        status__in=WORKING, resolve_due__lt=now
+    )
+
+
+def ever_overdue_q(now=None) -> Q:
+    """Late at some stage: accepted or resolved after the limit, or still open past it."""
+    return Q(accepted_late=True) | Q(resolved_late=True) | overdue_q(now)
+
+
 class NeedQuerySet(JurisdictionQuerySet):
     def visible_to(self, user):
         """What a user may open: their own needs, plus their jurisdiction's as a cadre."""
@@ -85,11 +98,7 @@ class NeedQuerySet(JurisdictionQuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, now=None):
-        now = now or timezone.now()
-        return self.filter(
-            Q(status=Status.SUBMITTED, accept_due__lt=now)
-            | Q(status__in=WORKING, resolve_due__lt=now)
-        )
+        return self.filter(overdue_q(now))
 
     def published(self):
         """Needs a cadre has published for "me too" support (never their personal data)."""
@@ -407,6 +416,16 @@ class Support(models.Model):
         return f"{self.member_id} → {self.need_id}"
 
 
+class RatingQuerySet(models.QuerySet):
+    def latest_per_need(self):
+        """Each need's latest rating: a reopened need's earlier verdict no longer counts."""
+        later = Rating.objects.filter(need=OuterRef("need")).filter(
+            Q(created_at__gt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        )
+        return self.filter(~Exists(later))
+
+
 class Rating(models.Model):
     """The worker's answer after resolution: was it resolved, and how satisfied are they."""
 
@@ -423,6 +442,8 @@ class Rating(models.Model):
     comment = models.TextField("评价", max_length=1000, blank=True)
     created_at = models.DateTimeField("评价时间", default=timezone.now)
 
+    objects = RatingQuerySet.as_manager()
+
     class Meta:
         verbose_name = "评价"
         verbose_name_plural = "评价"
@@ -436,10 +457,23 @@ class Rating(models.Model):
     def __str__(self):
         return f"{self.get_outcome_display()} · {self.score} 分"
 
+    SATISFIED_MIN_SCORE = 3
+
     @property
     def satisfied(self) -> bool:
         """Satisfied closes the need; "not resolved" or a low score reopens it."""
-        return self.outcome != self.Outcome.NO and self.score >= 3
+        return self.is_satisfied(self.outcome, self.score)
+
+    @classmethod
+    def is_satisfied(cls, outcome: str, score: int | None) -> bool:
+        return outcome != cls.Outcome.NO and (score or 0) >= cls.SATISFIED_MIN_SCORE
+
+    @classmethod
+    def satisfied_q(cls, prefix: str = "") -> Q:
+        """The same rule for the database: reports and follow-up checks count with it."""
+        return ~Q(**{f"{prefix}outcome": cls.Outcome.NO}) & Q(
+            **{f"{prefix}score__gte": cls.SATISFIED_MIN_SCORE}
+        )
 
 
 class Referral(models.Model):

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.needs",
     "apps.notifications",
     "apps.projects",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [
