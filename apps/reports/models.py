@@ -79,11 +79,7 @@ class RankingWeights(models.Model):
     def for_district(cls, district_id: int | None) -> dict[str, int]:
         """The district's weights, or the defaults when none are set (one query)."""
         if district_id is not None:
-            row = (
-                cls.objects.filter(district_id=district_id)
-                .values(*cls.DEFAULTS)
-                .first()
-            )
+            row = cls.objects.filter(district_id=district_id).values(*cls.DEFAULTS).first()
             if row:
                 return row
         return dict(cls.DEFAULTS)

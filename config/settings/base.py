@@ -76,6 +76,7 @@ TEMPLATES = [
                 "apps.core.context_processors.site",
                 "apps.notifications.context_processors.unread_notifications",
                 "apps.projects.context_processors.review_nav",
+                "apps.reports.context_processors.report_nav",
             ],
         },
     },
@@ -130,6 +131,7 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))  # manage.py backup
 
 # Attachments: photos and PDFs, checked by content on the server.
 NEED_ATTACHMENT_MAX_BYTES = env_int("NEED_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
