@@ -383,7 +383,7 @@ class ReportBuilder:
         rows = self.stats_rows(self.stats(path), groups)
         total = self.total_row(total_members, label=f"合计（{self.scope_name}）")
         table = Table(f"balance-{key}", f"发展均衡：{title}", columns, rows, total)
-        shown = [row for row in rows if not row["small"]]
+        shown = [row for row in rows if row["raised"] >= MIN_GROUP]
         dimension = Dimension(
             key=key,
             title=title,

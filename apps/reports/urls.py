@@ -12,7 +12,9 @@ urlpatterns = [
     # /reports/follow-up/ — 回访抽查: the reviewer's samples, and drawing a new one
     path("follow-up/", follow_up_views.SampleListView.as_view(), name="follow-up-list"),
     path("follow-up/draw/", follow_up_views.draw_sample, name="follow-up-draw"),
-    path("follow-up/<int:pk>/", follow_up_views.SampleDetailView.as_view(), name="follow-up-detail"),
+    path(
+        "follow-up/<int:pk>/", follow_up_views.SampleDetailView.as_view(), name="follow-up-detail"
+    ),
     path(
         "follow-up/<int:pk>/calls/<int:call_pk>/",
         follow_up_views.record_call,

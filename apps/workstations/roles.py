@@ -47,11 +47,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "projects.view_reward",
         "projects.add_reward",
         "projects.view_projectevent",
+        # District cadres only: the admin hides the weights from street and workstation posts.
+        "reports.view_rankingweights",
+        "reports.add_rankingweights",
+        "reports.change_rankingweights",
     ],
     REVIEWER_GROUP: [
         "workstations.view_district",
         "workstations.view_street",
         "workstations.view_workstation",
+        # 回访抽查 audit in the admin (drawing and calling happen on the report pages).
+        "reports.view_followupsample",
+        "reports.view_followupcall",
     ],
 }
 
