@@ -623,7 +623,7 @@ class ReportBuilder:
                 *RESPONSIVENESS_COLUMNS,
             ],
             ws_rows,
-            self.total_row(None, street="", label=f"合计（{self.scope_name}）"),
+            self.total_row(None, street=f"合计（{self.scope_name}）", label="全部工作站"),
         )
         return by_street, by_workstation, self.trend()
 

@@ -225,10 +225,12 @@ class ReportView(LoginRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         filterset, report = filtered_report(request)
+        query = request.GET.urlencode()
         context = self.get_context_data(
             filter=filterset,
             may_draw_follow_up=may_draw_follow_up(request.user),
-            **report_context(report, query=request.GET.urlencode()),
+            follow_up_url=reverse("reports:follow-up-list") + (f"?{query}" if query else ""),
+            **report_context(report, query=query),
         )
         return self.render_to_response(context)
 
