@@ -319,10 +319,11 @@ class ReportBuilder:
             workstations = workstations.filter(street=params.street)
         if params.area is not None:
             needs = needs.filter(area=params.area)
-            projects = projects.exclude(status=ProjectStatus.CANCELLED).filter(area=params.area)
-        else:
-            projects = projects.exclude(status=ProjectStatus.CANCELLED)
-        self.needs, self.members, self.projects = needs, members, projects
+            projects = projects.filter(area=params.area)
+        self.needs, self.members = needs, members
+        # Cancelled projects show in the pipeline only; they deliver no service.
+        self.projects_with_cancelled = projects
+        self.projects = projects.exclude(status=ProjectStatus.CANCELLED)
         self.streets = list(streets.order_by("order", "code").values("pk", "name", "district_id"))
         self.workstations = list(
             workstations.order_by("street__order", "street__code", "code").values(
@@ -672,7 +673,7 @@ class ReportBuilder:
 
     def projects_tables(self) -> tuple[Table, Table]:
         by_status = _grouped(
-            self.projects,
+            self.projects_with_cancelled,
             "status",
             {"n": Count("pk"), "budget_sum": Sum("budget"), "spent_sum": Sum("spent")},
         )
@@ -684,7 +685,6 @@ class ReportBuilder:
                 "spent": by_status.get(value, {}).get("spent_sum") or Decimal("0"),
             }
             for value, label in ProjectStatus.choices
-            if value != ProjectStatus.CANCELLED
         ]
         pipeline = Table(
             "projects-pipeline",
@@ -823,12 +823,13 @@ class ReportBuilder:
                     _share(r.get("satisfied", 0), r.get("ratings", 0)) or 0
                 )
                 row["projects"] = float(mean) if mean is not None else 0.0
-                row["score"] = round(sum(weights[k] * row[k] for k in weights) / total_weight, 1)
+                row["score"] = sum(weights[k] * row[k] for k in weights) / total_weight
             rows.append(row)
         ranked = sorted((r for r in rows if "score" in r), key=lambda r: -r["score"])
         previous, rank = None, 0
         for position, row in enumerate(ranked, start=1):
-            if row["score"] != previous:
+            # Equal scores share a rank; compare past floating-point noise, not display.
+            if previous is None or not math.isclose(row["score"], previous, abs_tol=1e-9):
                 rank, previous = position, row["score"]
             row["rank"] = rank
         unranked = [r for r in rows if "score" not in r]
