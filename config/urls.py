@@ -19,3 +19,6 @@ urlpatterns = [
     # /admin/
     path("admin/", admin.site.urls),
 ]
+
+# A lost database answers 503 with a short page; any other error the 500 page.
+handler500 = "apps.core.views.server_error"

@@ -171,3 +171,13 @@ def reference(db):
     from apps.core.seeding import run_reference
 
     run_reference()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache, so rate limits counted there never carry over."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

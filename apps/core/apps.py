@@ -9,9 +9,11 @@ class CoreConfig(AppConfig):
         from django.contrib import admin
         from django.db.backends.signals import connection_created
 
+        from . import admin_site  # noqa: F401  (titles the admin in Chinese)
+        from .audit import register_audited_models
         from .db import register_sqlite_functions
 
-        from . import admin_site  # noqa: F401  (titles the admin in Chinese)
+        register_audited_models()
 
         admin.site.enable_nav_sidebar = True
         connection_created.connect(

@@ -37,6 +37,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -924,7 +925,8 @@ def run_demo(path: str | Path | None = None) -> SeedContext:
         raise CommandError(DEBUG_REQUIRED)
     discover()
     ctx = SeedContext(seeds_dir(path))
-    with transaction.atomic():
+    # The demo district is made up, not edits by anyone: it stays out of the audit history.
+    with transaction.atomic(), disable_auditlog():
         load_reference(ctx)
         for step in demo_steps():
             step.run(ctx)

@@ -1,8 +1,11 @@
+import unicodedata
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from apps.core.forms import BoundedUsernameMixin, CleanTextMixin
 from apps.workstations.models import Unit, Workstation
 
 from .models import Member
@@ -28,11 +31,23 @@ class EmployerFieldsMixin:
         return cleaned_data
 
 
-class RegistrationForm(EmployerFieldsMixin, forms.Form):
+class MobileField(forms.CharField):
+    """A mobile number; full-width digits (１３８…, typed with a Chinese input method) count.
+
+    NFKC turns them into ASCII digits, as Django's login form does with user names;
+    ``mobile_validator`` then accepts ASCII digits only.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return unicodedata.normalize("NFKC", value) if value else value
+
+
+class RegistrationForm(CleanTextMixin, EmployerFieldsMixin, forms.Form):
     name = forms.CharField(
         label="真实姓名", max_length=50, help_text="请与身份证一致，便于入会审核。"
     )
-    mobile = forms.CharField(
+    mobile = MobileField(
         label="手机号码",
         max_length=11,
         validators=[mobile_validator],
@@ -109,7 +124,7 @@ class RegistrationForm(EmployerFieldsMixin, forms.Form):
         return cleaned_data
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(CleanTextMixin, BoundedUsernameMixin, AuthenticationForm):
     """Log in with the username or the registered mobile number."""
 
     def __init__(self, *args, **kwargs):
@@ -125,7 +140,7 @@ class LoginForm(AuthenticationForm):
         return super().clean()
 
 
-class MembershipApplicationForm(forms.Form):
+class MembershipApplicationForm(CleanTextMixin, forms.Form):
     statement = forms.CharField(
         label="申请说明（可不填）",
         required=False,
@@ -135,7 +150,7 @@ class MembershipApplicationForm(forms.Form):
     )
 
 
-class ChangeEmployerForm(EmployerFieldsMixin, forms.Form):
+class ChangeEmployerForm(CleanTextMixin, EmployerFieldsMixin, forms.Form):
     unit_name = forms.CharField(
         label="新工作单位",
         max_length=150,

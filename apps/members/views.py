@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -6,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
+from apps.core import throttle
 from apps.core.errors import error_text
 from apps.workstations.models import CadreAssignment, Unit
 
@@ -39,6 +42,15 @@ class RegisterView(FormView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             return redirect("members:profile")
+        # Said before the form is filled in, not after.
+        retry_at = throttle.REGISTRATIONS.retry_at(throttle.client_ip(request))
+        if retry_at is not None:
+            return render(
+                request,
+                "members/register_limited.html",
+                {"retry_at": retry_at, "limit": throttle.REGISTRATIONS.limit},
+                status=429,
+            )
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -55,6 +67,7 @@ class RegisterView(FormView):
             unit_name=data["unit_name"],
             workstation=data.get("workstation"),
         )
+        throttle.REGISTRATIONS.hit(throttle.client_ip(self.request))
         login(self.request, member.user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, "注册成功！您可以在下方申请加入工会，或向工作站反映诉求。")
         return super().form_valid(form)
@@ -126,3 +139,19 @@ class ChangeEmployerView(LoginRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, "工作单位已更新，原单位记录已保存在工作经历中。")
         return super().form_valid(form)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login (portal or admin): when to try again."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    return render(
+        request,
+        "axes/lockout.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": int(cool_off.total_seconds() // 60),
+            # Every try during the lockout starts the wait again, so it ends from now.
+            "retry_at": timezone.now() + cool_off,
+        },
+        status=429,
+    )

@@ -276,8 +276,9 @@ class OfflineNeedForm(forms.Form):
         self.member: Member | None = None
         if admin_site is not None:
             # The admin's own autocomplete, scoped by UnitAdmin like every other unit picker.
+            # Select2 takes its width from data-width (style="" is blocked by the CSP).
             self.fields["unit"].widget = AutocompleteSelect(
-                Member._meta.get_field("unit"), admin_site, attrs={"style": "width: 24em"}
+                Member._meta.get_field("unit"), admin_site, attrs={"data-width": "24em"}
             )
         # Set after the widget: the queryset setter hands the choices to the widget.
         self.fields["unit"].queryset = Unit.objects.within(self.jurisdiction).select_related(

@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout
 from django import forms
 
+from apps.core.forms import CleanTextMixin
 from apps.workstations.models import Workstation
 
 from . import attachments
@@ -69,7 +70,7 @@ class MultipleFileField(forms.FileField):
         return attachments.validate_uploads(files)
 
 
-class DescribeForm(forms.Form):
+class DescribeForm(CleanTextMixin, forms.Form):
     """Step 1: what the problem is, so similar published needs can be shown."""
 
     title = forms.CharField(
@@ -91,7 +92,7 @@ class DescribeForm(forms.Form):
         self.helper = _helper()
 
 
-class NeedForm(forms.ModelForm):
+class NeedForm(CleanTextMixin, forms.ModelForm):
     """Step 2: the whole need. Routing is not a field: the need goes to the worker's
     workstation, except that a worker whose employer is not in the directory may
     choose the workstation (it starts as the one they chose at registration)."""
@@ -185,7 +186,7 @@ class NeedForm(forms.ModelForm):
         pass
 
 
-class RatingForm(forms.Form):
+class RatingForm(CleanTextMixin, forms.Form):
     outcome = forms.ChoiceField(
         label="问题解决了吗？",
         choices=Rating.Outcome.choices,
@@ -219,7 +220,7 @@ class RatingForm(forms.Form):
         self.helper = _helper(InlineRadios("outcome"), "score", "comment")
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(CleanTextMixin, forms.Form):
     reason = forms.CharField(
         label="撤回原因（可不填）",
         required=False,

@@ -7,9 +7,11 @@ cannot act on another workstation's need whatever page it came from.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -41,6 +43,14 @@ class StaleNeed(ValidationError):
         super().__init__(
             f"该诉求刚刚已被他人处理，当前状态为“{need.get_status_display()}”。请刷新页面后再操作。"
         )
+
+
+class TooManyNeeds(ValidationError):
+    """The worker has raised as many needs online as a day allows."""
+
+
+# A worker raises at most settings.NEED_SUBMISSIONS_PER_DAY needs online in this window.
+SUBMISSION_WINDOW = dt.timedelta(hours=24)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -116,6 +126,35 @@ def _tell_supervisors(need: Need, level: int, title: str, body: str = "") -> Non
 # --- the worker -----------------------------------------------------------------------
 
 
+def _check_submission_limit(member, at: dt.datetime) -> None:
+    """Refuse a worker's own need past the daily limit; say when they may raise the next.
+
+    Withdrawn needs count too, so withdrawing does not make room. Needs cadres record
+    on a worker's behalf (offline channels) are not the worker's doing and never count.
+    """
+    limit = settings.NEED_SUBMISSIONS_PER_DAY
+    if limit <= 0:  # 0 turns the limit off
+        return
+    recent = list(
+        Need.objects.filter(
+            submitter=member,
+            recorded_by=None,
+            created_at__gt=at - SUBMISSION_WINDOW,
+            created_at__lte=at,
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return
+    retry_at = timezone.localtime(recent[-1] + SUBMISSION_WINDOW)
+    raise TooManyNeeds(
+        f"您在 24 小时内已提交 {limit} 件诉求，达到每日上限，本次诉求没有保存。"
+        f"请于 {retry_at.month}月{retry_at.day}日 {retry_at:%H:%M} 之后再提交；"
+        "情况紧急的，请直接联系所属工作站或拨打职工服务热线 12351。"
+    )
+
+
 @transaction.atomic
 def need_submit(
     *,
@@ -139,6 +178,8 @@ def need_submit(
     channel = channel or Channel.objects.get(code=Channel.ONLINE)
     if recorded_by is not None and channel.is_online:
         raise ValidationError({"channel": "代为登记的线下诉求请选择线下渠道。"})
+    if recorded_by is None:
+        _check_submission_limit(member, at)
     need = Need(
         number=uuid.uuid4().hex[:20],  # replaced below, once the id is known
         submitter=member,

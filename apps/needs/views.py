@@ -225,7 +225,10 @@ class NeedCreateView(LoginRequiredMixin, TemplateView):
                 )
             except ValidationError as error:
                 form.add_error(None, error)
-                return self.render_details(form, data["title"], data["description"])
+                response = self.render_details(form, data["title"], data["description"])
+                if isinstance(error, services.TooManyNeeds):
+                    response.status_code = 429
+                return response
         messages.success(
             self.request,
             f"诉求已提交，编号 {need.number}。{need.workstation.name}会在时限内受理，"

@@ -9,12 +9,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 
+from apps.core.forms import CleanTextMixin
 from apps.needs.forms import RadioSelect
 
 from .models import PASS_SCORE, Review
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(CleanTextMixin, forms.Form):
     verdict = forms.ChoiceField(
         label="验收结论",
         choices=Review.Verdict.choices,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
@@ -72,6 +73,21 @@ class ReportParams:
     @property
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d}至{self.end:%Y-%m-%d}"
+
+    def query_string(self) -> str:
+        """The filters that produced this report, as a clean query string for its links.
+
+        Built from the validated values, never copied from the request, so export and
+        follow-up links reproduce exactly the figures on the page.
+        """
+        query = {"period": self.period}
+        if self.period == Period.CUSTOM:
+            query.update(start=self.start.isoformat(), end=self.end.isoformat())
+        if self.street is not None:
+            query["street"] = self.street.pk
+        if self.area is not None:
+            query["area"] = self.area.pk
+        return urlencode(query)
 
     def describe(self) -> list[str]:
         """The filters in words, for headings and export file names."""

@@ -225,7 +225,7 @@ class ReportView(LoginRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         filterset, report = filtered_report(request)
-        query = request.GET.urlencode()
+        query = report.params.query_string()
         context = self.get_context_data(
             filter=filterset,
             may_draw_follow_up=may_draw_follow_up(request.user),

@@ -37,17 +37,21 @@ class Jurisdiction:
         if cache is None:
             cache = {}
             setattr(user, _CACHE_ATTR, cache)
-        if role not in cache:
+        if not cache:
+            # Every role's posts in one query: a page asking as cadre and as reviewer
+            # (the admin's sidebar does) pays for one look-up, not one per role.
             from .models import CadreAssignment
 
-            posts = CadreAssignment.objects.active().filter(user=user, role=role)
-            rows = list(posts.values_list("district_id", "street_id", "workstation_id"))
-            cache[role] = cls(
-                district_ids=frozenset(d for d, _, _ in rows if d),
-                street_ids=frozenset(s for _, s, _ in rows if s),
-                workstation_ids=frozenset(w for _, _, w in rows if w),
-            )
-        return cache[role]
+            posts = CadreAssignment.objects.active().filter(user=user)
+            rows = list(posts.values_list("role", "district_id", "street_id", "workstation_id"))
+            for post_role in {r for r, _, _, _ in rows} | {role}:
+                mine = [row for row in rows if row[0] == post_role]
+                cache[post_role] = cls(
+                    district_ids=frozenset(d for _, d, _, _ in mine if d),
+                    street_ids=frozenset(s for _, _, s, _ in mine if s),
+                    workstation_ids=frozenset(w for _, _, _, w in mine if w),
+                )
+        return cache.get(role, cls())
 
     @classmethod
     def forget(cls, user) -> None:

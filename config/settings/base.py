@@ -1,6 +1,7 @@
 """Settings shared by every environment; behaviour is switched by environment variables."""
 
 import importlib.util
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "import_export",
+    "csp",
+    "axes",
+    "auditlog",
     "apps.core",
     "apps.members",
     "apps.workstations",
@@ -50,14 +54,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.RefuseNulMiddleware",  # 400 for a NUL in the URL (PostgreSQL refuses it)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records who made each change in the audit history (after authentication).
+    "apps.core.audit.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,6 +103,13 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"
+# django-axes' backend goes first: it refuses a locked-out username + address before any
+# password is checked. The login form turns a mobile number into the username beforehand,
+# so both ways of logging in count against the same account.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -178,7 +195,58 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Only the site's own files: no inline <script>, <style> or style="" anywhere (templates
+# load static files instead), nothing from another host, and no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its form controls with data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
+
+# Throttling (apps/core/throttle.py). Behind a reverse proxy every request arrives from the
+# proxy: TRUSTED_PROXY_COUNT proxies in front of the site make the client's own address
+# come from X-Forwarded-For instead.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Counts are kept in the default cache; with several server processes use a shared one,
+# e.g. CACHE_BACKEND=django.core.cache.backends.db.DatabaseCache, CACHE_LOCATION=cache_table
+# (then run `manage.py createcachetable`).
+CACHES = {
+    "default": {
+        "BACKEND": env_str("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": env_str("CACHE_LOCATION"),
+    }
+}
+# Logins (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address lock that pair out for LOGIN_LOCKOUT_MINUTES; a try during the lockout starts
+# the wait again. Covers the portal's and the admin's login. A superuser can lift a lockout
+# in the admin (Axes › Access attempts) or with `manage.py axes_reset_username <username>`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.core.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.members.views.locked_out"
+# Failed attempts are kept (they are the lockout); successful logins are not logged.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
+# New accounts per client address per hour. Mobile networks put many people behind one
+# address, so this is not lower; a workstation can register workers itself.
+REGISTRATIONS_PER_HOUR = env_int("REGISTRATIONS_PER_HOUR", 10)
+# Needs one worker may raise online in 24 hours; offline needs recorded by cadres are not
+# counted (apps/needs/services.py).
+NEED_SUBMISSIONS_PER_DAY = env_int("NEED_SUBMISSIONS_PER_DAY", 10)
 
 # The district this installation serves (its name appears in page titles).
 SITE_NAME = env_str("SITE_NAME", "职工之家")

@@ -17,3 +17,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Fixtures raise many needs for one worker at once; tests/needs/test_rate_limit.py turns
+# the daily limit on where it is the subject.
+NEED_SUBMISSIONS_PER_DAY = 0

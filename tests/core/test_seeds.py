@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F
+from django.http import HttpRequest
 
 from apps.core.seeding import DEMO_PASSWORD
 from apps.members.models import Employment, Member, MembershipApplication
@@ -113,7 +114,8 @@ def test_demo_accounts_exist_and_log_in(debug, client):
     output = load("load_demo")
     for name in ("worker", "cadre", "reviewer", "admin"):
         assert name in output
-        assert client.login(username=name, password=DEMO_PASSWORD), name
+        # django-axes checks every authentication against a request.
+        assert client.login(request=HttpRequest(), username=name, password=DEMO_PASSWORD), name
         client.logout()
 
     user_model = get_user_model()
