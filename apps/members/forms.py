@@ -21,7 +21,8 @@ class EmployerFieldsMixin:
         name = (cleaned_data.get("unit_name") or "").strip()
         workstation = cleaned_data.get("workstation")
         if not name:
-            self.add_error("unit_name", "请填写工作单位。")
+            if "unit_name" not in self.errors:  # "required" has already said it
+                self.add_error("unit_name", "请填写工作单位。")
             return cleaned_data
         unit = Unit.objects.select_related("workstation").filter(name=name).first()
         cleaned_data["unit"] = unit

@@ -6,7 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
@@ -28,6 +28,17 @@ def get_own_member(request) -> Member:
         )
     except Member.DoesNotExist as exc:
         raise Http404("没有职工档案") from exc
+
+
+def staff_landing(user) -> str | None:
+    """Where an account without a worker profile works: the admin, or the reports."""
+    from apps.reports.scope import report_scope
+
+    if user.is_staff:
+        return reverse("admin:index")
+    if not report_scope(user).is_empty:
+        return reverse("reports:report")
+    return None
 
 
 def unit_options():
@@ -75,7 +86,14 @@ class RegisterView(FormView):
 
 @login_required
 def profile(request):
-    member = get_own_member(request)
+    try:
+        member = get_own_member(request)
+    except Http404:
+        # Cadres and reviewers have no worker profile: send them to their own pages.
+        landing = staff_landing(request.user)
+        if landing is None:
+            raise
+        return redirect(landing)
     cadres = (
         CadreAssignment.objects.active()
         .filter(workstation=member.workstation, role=CadreAssignment.Role.CADRE)

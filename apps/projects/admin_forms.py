@@ -300,9 +300,12 @@ def _width(em: float) -> str:
     return "w-em-" + f"{em:g}".replace(".", "-")
 
 
-def _narrow(em: float):
+def _narrow(em: float, label: str = ""):
     # Text inputs: a non-numeric entry reaches the server and gets a clear message.
-    return forms.TextInput(attrs={"class": _width(em), "inputmode": "decimal"})
+    attrs = {"class": _width(em), "inputmode": "decimal"}
+    if label:
+        attrs["aria-label"] = label
+    return forms.TextInput(attrs=attrs)
 
 
 class IndicatorForm(forms.ModelForm):
@@ -310,11 +313,13 @@ class IndicatorForm(forms.ModelForm):
         model = Indicator
         fields = ["name", "target", "unit", "weight", "order"]
         widgets = {
-            "name": forms.TextInput(attrs={"class": _width(14)}),
-            "target": _narrow(6),
-            "unit": forms.TextInput(attrs={"class": _width(4)}),
-            "weight": _narrow(4),
-            "order": forms.NumberInput(attrs={"class": _width(3.5)}),
+            # The inline table's column headers are not labels: name each field for
+            # screen readers too.
+            "name": forms.TextInput(attrs={"class": _width(14), "aria-label": "指标"}),
+            "target": _narrow(6, label="目标值"),
+            "unit": forms.TextInput(attrs={"class": _width(4), "aria-label": "单位"}),
+            "weight": _narrow(4, label="权重"),
+            "order": forms.NumberInput(attrs={"class": _width(3.5), "aria-label": "排序"}),
         }
         error_messages = {
             "target": {

@@ -19,13 +19,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Sturdy-pass-2026"
 # Found by this suite in templates it does not own; reported, listed in axe.txt, not failed.
 # Remove an entry once its template is fixed.
-REPORT_KNOWN = {
-    (
-        "scrollable-region-focusable",
-        ".heatmap-figure > .table-responsive.report-scroll",
-    ): "templates/reports/_chart_heatmap.html: the scrolling wrapper needs tabindex=0 "
-    "(and role=region with a name), as reports/_table.html has",
-}
+REPORT_KNOWN: dict = {}
 
 
 @pytest.fixture

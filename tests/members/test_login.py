@@ -37,6 +37,6 @@ def test_profile_requires_login(client, db):
     assert response.url.startswith(reverse("members:login"))
 
 
-def test_staff_without_worker_profile_gets_404(client, cadre):
+def test_staff_without_worker_profile_goes_to_the_admin(client, cadre):
     client.force_login(cadre)
-    assert client.get(reverse("members:profile")).status_code == 404
+    assert client.get(reverse("members:profile"))["Location"] == reverse("admin:index")

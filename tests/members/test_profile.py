@@ -54,3 +54,17 @@ def test_apply_for_membership(client, worker):
     # A second application while one is pending is refused and saves nothing.
     client.post(reverse("members:apply"), {"statement": "再次申请"})
     assert worker.applications.count() == 1
+
+
+def test_staff_without_a_worker_profile_land_on_their_own_pages(client, cadre, reviewer):
+    """Logging in without ?next= must not end on a 404 for cadres and reviewers."""
+    client.force_login(cadre)
+    assert client.get("/accounts/profile/")["Location"] == "/admin/"
+    client.force_login(reviewer)
+    assert client.get("/accounts/profile/")["Location"] == "/reports/"
+
+
+def test_account_with_neither_profile_nor_post_gets_404(client, django_user_model):
+    user = django_user_model.objects.create_user(username="nobody", password="Sturdy-pass-2026")
+    client.force_login(user)
+    assert client.get("/accounts/profile/").status_code == 404
