@@ -2,9 +2,9 @@
 
 Weights belong to the district: superusers and district-level cadres set them;
 street and workstation cadres, who are ranked by them, do not see them. Samples are
-drawn and called on the reviewers' own pages (``follow_up_views``); the admin only
-lists them for audit, read-only, to superusers and reviewers of the district — never
-to the cadres being checked — with every mobile number masked.
+drawn and called on the reviewers' own pages (``follow_up_views``; reviewers are not
+staff); the admin only lists them for audit, read-only, to superusers — never to the
+cadres being checked — with every mobile number masked.
 """
 
 from __future__ import annotations
