@@ -2,8 +2,9 @@
 
 Weights belong to the district: superusers and district-level cadres set them;
 street and workstation cadres, who are ranked by them, do not see them. Samples are
-drawn and called on the reviewers' own pages (``follow_up_views``; reviewers are not
-staff); the admin only lists them for audit, read-only, to superusers — never to the
+drawn and called on the reviewers' own pages (``follow_up_views``); the admin only
+lists them for audit, read-only, to superusers and to reviewers of the district a
+superuser has given admin access (reviewers are not staff by default) — never to the
 cadres being checked — with every mobile number masked.
 """
 

@@ -56,6 +56,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "workstations.view_district",
         "workstations.view_street",
         "workstations.view_workstation",
+        # 回访抽查 audit in the admin (drawing and calling happen on the report pages).
+        "reports.view_followupsample",
+        "reports.view_followupcall",
     ],
 }
 
