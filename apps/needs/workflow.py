@@ -57,6 +57,9 @@ HANDLED_STATUSES = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLV
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED, Status.WITHDRAWN})
 ANY_OPEN = OPEN_STATUSES
 WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS})
+# Resolved by the union (awaiting or past the worker's rating): what reports count as
+# 办结 and what follow-up calls may check.
+DONE = frozenset({Status.RESOLVED, Status.CLOSED})
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from django.utils import timezone
 from apps.core.db import DaysBetween, PercentileCont
 from apps.members.models import Member
 from apps.needs.models import Need, Rating, ServiceArea, ever_overdue_q
-from apps.needs.workflow import Status
+from apps.needs.workflow import DONE, Status
 from apps.projects.models import Reward, ServiceProject
 from apps.projects.workflow import Status as ProjectStatus
 from apps.workstations.models import OwnershipType, Street, Workstation
@@ -44,7 +44,6 @@ from .tables import Column, Kind, Table
 MIN_GROUP = 5
 
 NOT_EFFECTIVE = (Status.WITHDRAWN, Status.MERGED)
-RESOLVED = (Status.RESOLVED, Status.CLOSED)
 PROJECT_PASSED = (ProjectStatus.ACCEPTED, ProjectStatus.REWARDED)
 PROJECT_VERDICT = (ProjectStatus.ACCEPTED, ProjectStatus.REWARDED, ProjectStatus.FAILED)
 # Approved or later and not failed: service that is (or was) really delivered.
@@ -140,7 +139,7 @@ def _days_where(condition: Q, end: str):
 def need_aggregates(now: dt.datetime) -> dict:
     """Per-group counts and timings of needs, as one conditional aggregation."""
     was_accepted = EFFECTIVE & Q(accepted_at__isnull=False)
-    is_resolved = Q(status__in=RESOLVED)
+    is_resolved = Q(status__in=DONE)
     days_to_accept = _days_where(was_accepted, "accepted_at")
     days_to_resolve = _days_where(is_resolved, "resolved_at")
     return {

@@ -20,7 +20,7 @@ from django.db.models.functions import Random, RowNumber
 from django.utils import timezone
 
 from apps.needs.models import Need
-from apps.needs.workflow import Status
+from apps.needs.workflow import DONE
 from apps.workstations.jurisdiction import Jurisdiction
 from apps.workstations.models import District, Street
 
@@ -28,7 +28,6 @@ from .filters import MAX_SPAN_DAYS
 from .models import FollowUpCall, FollowUpSample
 from .scope import may_draw_follow_up
 
-SAMPLED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 MAX_PER_STREET = 50
 NOT_A_REVIEWER = "只有考核人员可以进行回访抽查。"
 
@@ -113,7 +112,7 @@ def follow_up_candidates(
         workstation__street__district=district,
         created_at__gte=local_midnight(start),
         created_at__lt=local_midnight(end + dt.timedelta(days=1)),
-        status__in=SAMPLED_STATUSES,
+        status__in=DONE,
         follow_up_consent=True,
     ).filter(~Exists(sampled))
     if street is not None:

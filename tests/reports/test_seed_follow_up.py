@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from apps.core.seeding import SeedError, run_demo
 from apps.needs.models import Rating
+from apps.needs.workflow import DONE
 from apps.reports.models import FollowUpCall, FollowUpSample, RankingWeights
-from apps.reports.services import SAMPLED_STATUSES, local_midnight
+from apps.reports.services import local_midnight
 from apps.workstations.models import Street
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def test_the_reviewer_drew_a_sample_by_the_draws_rules(demo):
         need = call.need
         per_street[call.street_id] += 1
         assert call.street_id == need.workstation.street_id
-        assert need.status in SAMPLED_STATUSES
+        assert need.status in DONE
         assert need.follow_up_consent
         assert sample.period_start <= timezone.localtime(need.created_at).date()
         assert timezone.localtime(need.created_at).date() <= sample.period_end
