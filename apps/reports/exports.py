@@ -8,10 +8,12 @@ page shows them, so a reader can sum and sort them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -38,8 +40,10 @@ UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 UNSAFE_IN_SHEET_NAME = re.compile(r"[\\/:*?\[\]]")
 
 
-def export_response(table: Table, params: ReportParams, fmt: str) -> HttpResponse:
-    content = to_csv(table) if fmt == "csv" else to_xlsx(table, params)
+def export_response(
+    table: Table, params: ReportParams, fmt: str, computed_at: dt.datetime | None = None
+) -> HttpResponse:
+    content = to_csv(table) if fmt == "csv" else to_xlsx(table, params, computed_at)
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = content_disposition_header(
         True, file_name(table, params, fmt)
@@ -96,20 +100,24 @@ def xlsx_value(value, column: Column):
     return float(value)
 
 
-def title_lines(table: Table, params: ReportParams) -> list[str]:
+def title_lines(
+    table: Table, params: ReportParams, computed_at: dt.datetime | None = None
+) -> list[str]:
     filters = f"统计期间：{params.label}"
     if params.street is not None:
         filters += f"；街道（开发区）：{params.street.name}"
     if params.area is not None:
         filters += f"；服务领域：{params.area.name}"
+    if computed_at is not None:
+        filters += f"；数据统计于 {timezone.localtime(computed_at):%Y-%m-%d %H:%M}"
     return [f"职工之家报表：{table.title}", filters]
 
 
-def to_xlsx(table: Table, params: ReportParams) -> bytes:
+def to_xlsx(table: Table, params: ReportParams, computed_at: dt.datetime | None = None) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = UNSAFE_IN_SHEET_NAME.sub("_", table.title)[:31]
-    title, filters = title_lines(table, params)
+    title, filters = title_lines(table, params, computed_at)
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([filters])

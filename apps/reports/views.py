@@ -1,7 +1,8 @@
 """/reports/: the district's report page and its table downloads.
 
-Views parse, authorise, call ``build_report`` and render; the figures come from
-``metrics`` and are defined in docs/reports.md. An invalid filter never fails the
+Views parse, authorise, fetch the report through ``cache.get_report`` and render; the
+figures come from ``metrics`` and are defined in docs/reports.md. A page and the downloads
+made from it show the same kept figures and say when they were computed. An invalid filter never fails the
 page: the form shows its errors and the report falls back to the default period.
 """
 
@@ -21,9 +22,10 @@ from django.views.generic import TemplateView
 from apps.workstations.jurisdiction import Jurisdiction
 
 from . import charts, exports
+from .cache import CachedReport, get_report
 from .context_processors import remember_report_access
 from .filters import ReportFilter
-from .metrics import Dimension, Report, build_report
+from .metrics import Dimension, Report
 from .scope import may_draw_follow_up, report_scope
 from .tables import Column, Table
 
@@ -49,10 +51,11 @@ def report_scope_or_403(request) -> Jurisdiction:
     return scope
 
 
-def filtered_report(request) -> tuple[ReportFilter, Report]:
+def filtered_report(request) -> tuple[ReportFilter, CachedReport]:
     scope = report_scope_or_403(request)
     filterset = ReportFilter(request.GET or None, scope=scope)
-    return filterset, build_report(filterset.params())
+    refresh = request.GET.get("refresh") == "1"
+    return filterset, get_report(filterset.params(), refresh=refresh)
 
 
 # --- tables as the page shows them ----------------------------------------------------
@@ -224,10 +227,13 @@ class ReportView(LoginRequiredMixin, TemplateView):
     template_name = "reports/report.html"
 
     def get(self, request, *args, **kwargs):
-        filterset, report = filtered_report(request)
+        filterset, kept = filtered_report(request)
+        report = kept.report
         query = report.params.query_string()
         context = self.get_context_data(
             filter=filterset,
+            kept=kept,
+            refresh_url=reverse("reports:report") + f"?{query}&refresh=1",
             may_draw_follow_up=may_draw_follow_up(request.user),
             follow_up_url=reverse("reports:follow-up-list") + (f"?{query}" if query else ""),
             **report_context(report, query=query),
@@ -241,8 +247,8 @@ def export_table(request, table: str, fmt: str):
     """One table of the report, with the page's filters, as CSV or XLSX."""
     if fmt not in exports.FORMATS:
         raise Http404
-    _, report = filtered_report(request)
-    chosen = report.tables().get(table)
+    _, kept = filtered_report(request)
+    chosen = kept.report.tables().get(table)
     if chosen is None:
         raise Http404
-    return exports.export_response(chosen, report.params, fmt)
+    return exports.export_response(chosen, kept.report.params, fmt, computed_at=kept.computed_at)

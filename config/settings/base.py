@@ -100,6 +100,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Reports (read-only aggregation) may go to a PostgreSQL read replica; everything else,
+# and every write, uses "default". apps/core/routers.py decides.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPORTS_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+DATABASE_ROUTERS = ["apps.core.routers.ReportsReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"
@@ -219,15 +231,30 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 # proxy: TRUSTED_PROXY_COUNT proxies in front of the site make the client's own address
 # come from X-Forwarded-For instead.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Counts are kept in the default cache; with several server processes use a shared one,
-# e.g. CACHE_BACKEND=django.core.cache.backends.db.DatabaseCache, CACHE_LOCATION=cache_table
-# (then run `manage.py createcachetable`).
-CACHES = {
-    "default": {
-        "BACKEND": env_str("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
-        "LOCATION": env_str("CACHE_LOCATION"),
+# Counts, lockouts, cached report figures and (with Redis) sessions live in the default
+# cache. One process may keep it in memory; several app servers must share one, so none of
+# them keeps state of its own: set REDIS_URL (Django's Redis backend), or CACHE_BACKEND and
+# CACHE_LOCATION for another shared backend.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "zhigong"),
+            "TIMEOUT": 3600,
+        }
     }
-}
+    # Sessions are read from Redis and written through to the database, so a Redis restart
+    # logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": env_str("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+            "LOCATION": env_str("CACHE_LOCATION"),
+        }
+    }
 # Logins (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username from one
 # address lock that pair out for LOGIN_LOCKOUT_MINUTES; a try during the lockout starts
 # the wait again. Covers the portal's and the admin's login. A superuser can lift a lockout
@@ -247,6 +274,13 @@ REGISTRATIONS_PER_HOUR = env_int("REGISTRATIONS_PER_HOUR", 10)
 # Needs one worker may raise online in 24 hours; offline needs recorded by cadres are not
 # counted (apps/needs/services.py).
 NEED_SUBMISSIONS_PER_DAY = env_int("NEED_SUBMISSIONS_PER_DAY", 10)
+# Computed reports are kept in the cache (apps/reports/cache.py). After records change, kept
+# figures are still shown — saying when they were computed — for up to REPORT_STALE_SECONDS;
+# a reviewer may ask for new ones at most every REPORT_REFRESH_SECONDS; none are kept longer
+# than REPORT_MAX_AGE_SECONDS.
+REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 300)
+REPORT_REFRESH_SECONDS = env_int("REPORT_REFRESH_SECONDS", 30)
+REPORT_MAX_AGE_SECONDS = env_int("REPORT_MAX_AGE_SECONDS", 3600)
 
 # The district this installation serves (its name appears in page titles).
 SITE_NAME = env_str("SITE_NAME", "职工之家")

@@ -20,3 +20,9 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 # Fixtures raise many needs for one worker at once; tests/needs/test_rate_limit.py turns
 # the daily limit on where it is the subject.
 NEED_SUBMISSIONS_PER_DAY = 0
+
+# A second alias standing in for a read replica (tests/core/test_scale_out.py). It mirrors
+# default, and nothing reads from it unless REPORTS_DATABASE names it.
+from .base import DATABASES  # noqa: E402
+
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}

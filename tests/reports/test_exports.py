@@ -5,6 +5,7 @@ are refused to those who may not see the page, and neither names a worker.
 """
 
 import csv
+import datetime as dt
 import io
 from html.parser import HTMLParser
 from urllib.parse import unquote
@@ -192,11 +193,15 @@ def test_xlsx_formats_numbers_like_the_page(signed_in):
     assert isinstance(total[header.index("诉求数")].value, int)
 
 
-def test_xlsx_title_rows_name_the_period_and_filters(signed_in, street_a, report):
+def test_xlsx_title_rows_name_the_period_filters_and_data_time(signed_in, street_a, report):
+    before = timezone.localtime().replace(second=0, microsecond=0)
     response = signed_in.get(export("sufficiency", "xlsx", f"?street={street_a.pk}"))
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A1"].value == "职工之家报表：服务充分：六个服务领域"
-    assert sheet["A2"].value == f"统计期间：{report.params.label}；街道（开发区）：{street_a.name}"
+    filters, computed = sheet["A2"].value.split("；数据统计于 ")
+    assert filters == f"统计期间：{report.params.label}；街道（开发区）：{street_a.name}"
+    stamp = dt.datetime.strptime(computed, "%Y-%m-%d %H:%M")
+    assert before.replace(tzinfo=None) <= stamp <= timezone.localtime().replace(tzinfo=None)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -1,0 +1,136 @@
+"""Computed reports, kept so that a reviewer's next look costs a lookup, not 30 aggregations.
+
+A report over a whole district's year scans hundreds of thousands of needs. Its figures are
+kept in the shared cache under the scope and filters that produced them, together with the
+moment they were computed and a *fingerprint* of the data: one query of index lookups (the
+latest change time or id of every table the report reads). The rule:
+
+- the fingerprint is unchanged → the kept figures are the current ones;
+- the data changed, but the figures are younger than ``REPORT_STALE_SECONDS`` → they are
+  shown, and the page says when they were computed and that newer records exist (a busy
+  district changes every minute; recomputing on each change would make every view cold);
+- otherwise (or when the reviewer asks, at most once per ``REPORT_REFRESH_SECONDS``) the
+  report is computed again.
+
+Figures are never older than ``REPORT_MAX_AGE_SECONDS`` whatever the fingerprint says, which
+bounds what it cannot see (a deleted row, a renamed street). The page and the exports always
+carry the time the figures were computed (``CachedReport.computed_at``).
+
+The fingerprint is read from the same database as the figures (the replica when one is set),
+so figures computed from a lagging replica are never filed under the primary's newer state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.utils import timezone
+
+from apps.core.routers import reports_database
+from apps.members.models import Member
+from apps.needs.models import Need, NeedEvent, Rating, ServiceArea
+from apps.projects.models import ProjectEvent, Review, Reward, ServiceProject
+from apps.workstations.models import Street, Unit, Workstation
+
+from .filters import ReportParams
+from .metrics import Report, build_report
+from .models import FollowUpCall, FollowUpSample, RankingWeights
+
+# Bump when the Report's shape changes, so no process unpickles an older layout.
+LAYOUT = 1
+
+# (model, column) whose maximum moves whenever the report's inputs change: change times
+# where rows are edited in place, ids where rows are only ever added.
+FINGERPRINT = [
+    (Need, "updated_at"),
+    (Need, "id"),
+    (NeedEvent, "id"),
+    (Rating, "id"),
+    (Member, "updated_at"),
+    (Member, "id"),
+    (ServiceProject, "updated_at"),
+    (ProjectEvent, "id"),
+    (Review, "id"),
+    (Reward, "id"),
+    (FollowUpSample, "id"),
+    (FollowUpCall, "called_at"),
+    (RankingWeights, "updated_at"),
+    (Street, "id"),
+    (Workstation, "id"),
+    (Unit, "id"),
+    (ServiceArea, "id"),
+]
+
+
+def data_fingerprint(alias: str) -> tuple:
+    """The latest change of every input of the report, in one query of index lookups."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"(SELECT MAX({quote(column)}) FROM {quote(model._meta.db_table)})"
+        for model, column in FINGERPRINT
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return tuple(str(value) for value in cursor.fetchone())
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedReport:
+    report: Report
+    computed_at: dt.datetime
+    fingerprint: tuple
+    # Whether records were added or changed after the figures were computed.
+    outdated: bool = False
+
+    @property
+    def refresh_due(self) -> dt.datetime:
+        """When outdated figures will be replaced at the latest."""
+        return self.computed_at + dt.timedelta(seconds=settings.REPORT_STALE_SECONDS)
+
+    @property
+    def may_refresh(self) -> bool:
+        """Whether a reviewer's "update now" would be honoured (not right after a compute)."""
+        age = timezone.now() - self.computed_at
+        return self.outdated and age.total_seconds() >= settings.REPORT_REFRESH_SECONDS
+
+
+def cache_key(params: ReportParams) -> str:
+    scope = params.scope
+    parts = [
+        f"layout={LAYOUT}",
+        f"everything={scope.everything}",
+        "districts=" + ",".join(map(str, sorted(scope.district_ids))),
+        "streets=" + ",".join(map(str, sorted(scope.street_ids))),
+        "workstations=" + ",".join(map(str, sorted(scope.workstation_ids))),
+        params.query_string(),
+        f"{params.start:%Y%m%d}-{params.end:%Y%m%d}",
+    ]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return f"reports:report:{digest}"
+
+
+def get_report(params: ReportParams, refresh: bool = False) -> CachedReport:
+    """The report for ``params``: kept figures when still valid, else computed now."""
+    key = cache_key(params)
+    with reports_database() as alias:
+        fingerprint = data_fingerprint(alias)
+        kept: CachedReport | None = cache.get(key)
+        now = timezone.now()
+        if kept is not None:
+            age = (now - kept.computed_at).total_seconds()
+            if age < settings.REPORT_MAX_AGE_SECONDS:
+                if kept.fingerprint == fingerprint:
+                    return dataclasses.replace(kept, outdated=False)
+                outdated = dataclasses.replace(kept, outdated=True)
+                if age < settings.REPORT_STALE_SECONDS and not (refresh and outdated.may_refresh):
+                    return outdated
+        report = build_report(params, now=now)
+    fresh = CachedReport(report=report, computed_at=now, fingerprint=fingerprint)
+    cache.set(key, fresh, settings.REPORT_MAX_AGE_SECONDS)
+    return fresh
