@@ -4,12 +4,24 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse_lazy
 
 from apps.core.forms import BoundedUsernameMixin, CleanTextMixin
 from apps.workstations.models import Unit, Workstation
 
 from .models import Member
 from .validators import mobile_validator
+
+
+def unit_name_widget() -> forms.TextInput:
+    """The employer field: suggestions come from the directory as the worker types."""
+    return forms.TextInput(
+        attrs={
+            "list": "unit-options",
+            "autocomplete": "off",
+            "data-unit-search": reverse_lazy("workstations:unit-search"),
+        }
+    )
 
 
 class EmployerFieldsMixin:
@@ -65,7 +77,7 @@ class RegistrationForm(CleanTextMixin, EmployerFieldsMixin, forms.Form):
     unit_name = forms.CharField(
         label="工作单位",
         max_length=150,
-        widget=forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"}),
+        widget=unit_name_widget(),
         help_text=EmployerFieldsMixin.unit_help,
     )
     workstation = forms.ModelChoiceField(
@@ -155,7 +167,7 @@ class ChangeEmployerForm(CleanTextMixin, EmployerFieldsMixin, forms.Form):
     unit_name = forms.CharField(
         label="新工作单位",
         max_length=150,
-        widget=forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"}),
+        widget=unit_name_widget(),
         help_text=EmployerFieldsMixin.unit_help,
     )
     workstation = forms.ModelChoiceField(

@@ -13,7 +13,7 @@ from django.views.generic import FormView
 
 from apps.core import throttle
 from apps.core.errors import error_text
-from apps.workstations.models import CadreAssignment, Unit
+from apps.workstations.models import CadreAssignment
 
 from . import services
 from .forms import ChangeEmployerForm, MembershipApplicationForm, RegistrationForm
@@ -41,10 +41,6 @@ def staff_landing(user) -> str | None:
     return None
 
 
-def unit_options():
-    return Unit.objects.order_by("name").values_list("name", flat=True)
-
-
 class RegisterView(FormView):
     template_name = "members/register.html"
     form_class = RegistrationForm
@@ -63,9 +59,6 @@ class RegisterView(FormView):
                 status=429,
             )
         return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(unit_options=unit_options(), **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -140,7 +133,7 @@ class ChangeEmployerView(LoginRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(member=self.member, unit_options=unit_options(), **kwargs)
+        return super().get_context_data(member=self.member, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data

@@ -1,4 +1,6 @@
-from django.db.models import Prefetch
+from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
 from .filters import WorkstationFilter
@@ -38,3 +40,33 @@ class WorkstationListView(ListView):
         context["filter"] = self.filterset
         context["streets"] = Street.objects.all()
         return context
+
+
+UNIT_SEARCH_LIMIT = 20
+UNIT_SEARCH_MAX_LENGTH = 50
+
+
+@require_GET
+def unit_search(request):
+    """Employers whose name contains ``q``: suggestions for the registration form's field.
+
+    The directory is public (the workstation finder lists it), so this answers anyone. A
+    district has thousands of employers; the page asks for the few that match what the
+    worker has typed instead of sending the whole directory with every form.
+    """
+    query = request.GET.get("q", "").strip()[:UNIT_SEARCH_MAX_LENGTH]
+    names: list[str] = []
+    if query:
+        starts_first = Case(
+            When(name__startswith=query, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        names = list(
+            Unit.objects.filter(name__icontains=query)
+            .order_by(starts_first, "name")
+            .values_list("name", flat=True)[:UNIT_SEARCH_LIMIT]
+        )
+    response = JsonResponse({"results": names})
+    response["Cache-Control"] = "public, max-age=300"
+    return response

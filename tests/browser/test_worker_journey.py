@@ -49,6 +49,13 @@ def test_worker_registers_raises_a_need_with_a_photo_and_rates_the_result(
     page.get_by_label("真实姓名").fill("刘小红")
     page.get_by_label("手机号码").fill("13912345678")
     page.get_by_label("用户名").fill("liuxh")
+    # Typing part of the name brings the employer up as a suggestion from the server.
+    page.get_by_label("工作单位").press_sequentially(unit_a1.name[:2])
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('#unit-options option')]"
+        ".some(option => option.value === name)",
+        arg=unit_a1.name,
+    )
     page.get_by_label("工作单位").fill(unit_a1.name)
     page.get_by_label("密码*", exact=True).fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)

@@ -21,11 +21,19 @@ def form_data(**overrides):
 
 
 @pytest.mark.django_db
-def test_register_page_lists_units_for_the_datalist(client, unit_a1):
-    response = client.get(URL)
+def test_register_page_asks_the_server_for_employers_instead_of_listing_them(
+    client, unit_a1, django_assert_max_num_queries
+):
+    # The directory has thousands of employers in a real district: none of them is sent
+    # with the form, and the page's queries do not depend on how many there are.
+    with django_assert_max_num_queries(3):
+        response = client.get(URL)
+    body = response.content.decode()
     assert response.status_code == 200
-    assert '<datalist id="unit-options">' in response.content.decode()
-    assert "东湖机械有限公司" in response.content.decode()
+    assert '<datalist id="unit-options"></datalist>' in body
+    assert 'data-unit-search="/workstations/units/"' in body
+    assert "js/unit-search.js" in body
+    assert unit_a1.name not in body
 
 
 def test_register_with_listed_unit_routes_to_its_workstation(client, unit_a1):

@@ -416,6 +416,9 @@ PORTAL = [
     Row("workstations:workstation-list", fixed("/workstations/"),
         get=every(OK), post=every(N9),
         lists=(Listing("GET", "ws", ("everyone",)), MY_NAME_ONLY)),
+    # /workstations/units/?q= — employer names (public, like the directory) for registration.
+    Row("workstations:unit-search", fixed("/workstations/units/?q=%E5%8D%95%E4%BD%8D"),
+        get=every(OK), post=every(N9)),
 ]
 # fmt: on
 
