@@ -104,6 +104,8 @@ class Member(models.Model):
         indexes = [
             # The admin changelist: a workstation's members, newest first.
             models.Index(fields=["workstation", "-created_at"], name="member_ws_created"),
+            # The reports' data fingerprint: the latest change (apps/reports/cache.py).
+            models.Index(fields=["updated_at"], name="member_updated"),
         ]
 
     def __str__(self):

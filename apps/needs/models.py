@@ -264,6 +264,8 @@ class Need(models.Model):
             # escalate_overdue: open needs past their limits.
             models.Index(fields=["status", "accept_due"], name="need_accept_due"),
             models.Index(fields=["status", "resolve_due"], name="need_resolve_due"),
+            # The reports' data fingerprint: the latest change (apps/reports/cache.py).
+            models.Index(fields=["updated_at"], name="need_updated"),
         ]
 
     def __str__(self):

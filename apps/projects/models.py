@@ -153,6 +153,8 @@ class ServiceProject(models.Model):
         indexes = [
             # The public showcase: public projects, newest first, filtered by status.
             models.Index(fields=["status", "-created_at"], name="project_status_created"),
+            # The reports' data fingerprint: the latest change (apps/reports/cache.py).
+            models.Index(fields=["updated_at"], name="project_updated"),
         ]
 
     def __str__(self):
