@@ -1,4 +1,5 @@
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
@@ -8,7 +9,12 @@ from .models import CadreAssignment, Street, Unit, Workstation
 
 
 class WorkstationListView(ListView):
-    """Public finder: every active workstation by street, with cadres and employers."""
+    """Public finder: every active workstation by street, with cadres and employers.
+
+    A district has hundreds of workstations and thousands of employers: the whole district
+    shows each workstation's number of employers; their names are listed once the visitor
+    picks a street or searches (then only the employers matching the search).
+    """
 
     template_name = "workstations/workstation_list.html"
     context_object_name = "workstations"
@@ -20,25 +26,41 @@ class WorkstationListView(ListView):
             .select_related("user")
             .order_by("id")
         )
+        unit_count = (
+            Unit.objects.filter(workstation=OuterRef("pk"))
+            .order_by()
+            .values("workstation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         base = (
             Workstation.objects.active()
             .select_related("street")
-            .prefetch_related(
-                Prefetch("assignments", queryset=cadres, to_attr="cadres"),
-                Prefetch(
-                    "units",
-                    queryset=Unit.objects.order_by("name").only("id", "name", "workstation_id"),
-                ),
-            )
+            .annotate(unit_count=Coalesce(Subquery(unit_count), 0))
+            .prefetch_related(Prefetch("assignments", queryset=cadres, to_attr="cadres"))
             .order_by("street__order", "street__code", "code")
         )
         self.filterset = WorkstationFilter(self.request.GET or None, queryset=base)
-        return self.filterset.qs if self.filterset.is_bound else base
+        if not (self.filterset.is_bound and self.filterset.is_valid()):
+            self.unit_search, self.lists_units = "", False
+            return base
+        data = self.filterset.form.cleaned_data
+        self.unit_search = data.get("q") or ""
+        self.lists_units = bool(data.get("street") or self.unit_search)
+        qs = self.filterset.qs
+        if self.lists_units:
+            units = Unit.objects.order_by("name").only("id", "name", "workstation_id")
+            if self.unit_search:
+                units = units.filter(name__icontains=self.unit_search)
+            qs = qs.prefetch_related(Prefetch("units", queryset=units, to_attr="listed_units"))
+        return qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
         context["streets"] = Street.objects.all()
+        context["lists_units"] = self.lists_units
+        context["unit_search"] = self.unit_search
         return context
 
 
