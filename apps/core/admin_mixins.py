@@ -55,8 +55,27 @@ class JurisdictionAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
-    """A related-object filter whose choices come only from rows the cadre can see."""
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-object filter offering only the objects inside the cadre's jurisdiction.
+
+    The choices are read from the related table (streets, workstations: hundreds of rows)
+    narrowed by the jurisdiction rule, never as a DISTINCT over the listed rows — for a
+    district cadre that would scan a million needs on every view of the queue. Reference data
+    that belongs to no jurisdiction (ownership types) is offered whole.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        related = field.remote_field.model
+        choices = related._default_manager.all()
+        if is_scoped(related):
+            jurisdiction = Jurisdiction.for_user(request.user)
+            choices = choices.filter(jurisdiction.q_for(related))
+            if jurisdiction.needs_distinct(related):
+                choices = choices.distinct()
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            choices = choices.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in choices]
 
 
 class ScopedImportExportMixin:

@@ -1,6 +1,8 @@
 """Every admin surface of members and units is limited to the cadre's jurisdiction."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.members.models import Member
@@ -241,3 +243,25 @@ def test_moving_a_unit_moves_its_workers(client, street_cadre, worker, unit_a1, 
     worker.refresh_from_db()
     assert worker.workstation == ws_a2
     assert worker.employments.get().workstation == ws_a2
+
+
+@pytest.mark.parametrize(
+    "changelist", ["admin:needs_need_changelist", "admin:members_member_changelist"]
+)
+def test_street_and_workstation_filters_never_scan_the_listed_rows(
+    client, district_cadre, cadre, everyone, changelist, ws_a1, ws_a2, ws_b1
+):
+    """Their choices come from the jurisdiction's streets and workstations, not a DISTINCT
+    over every need or member in the district on each view."""
+    client.force_login(district_cadre)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse(changelist)).content.decode()
+    distinct = [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+    assert distinct == []
+    for ws in (ws_a1, ws_a2, ws_b1):
+        assert f"workstation__id__exact={ws.pk}" in body
+    # A workstation's cadre has one workstation to pick: the filter offers no other.
+    client.force_login(cadre)
+    body = client.get(reverse(changelist)).content.decode()
+    assert f"workstation__id__exact={ws_a2.pk}" not in body
+    assert f"workstation__id__exact={ws_b1.pk}" not in body
