@@ -87,6 +87,13 @@ class CachedReport:
     fingerprint: tuple
     # Whether records were added or changed after the figures were computed.
     outdated: bool = False
+    # Where the figures are kept; with computed_at it names anything derived from them.
+    key: str = ""
+
+    @property
+    def version(self) -> str:
+        """A name for these very figures: things rendered from them are kept under it."""
+        return f"{self.key}:{self.computed_at.timestamp():.6f}"
 
     @property
     def refresh_due(self) -> dt.datetime:
@@ -131,6 +138,6 @@ def get_report(params: ReportParams, refresh: bool = False) -> CachedReport:
                 if age < settings.REPORT_STALE_SECONDS and not (refresh and outdated.may_refresh):
                     return outdated
         report = build_report(params, now=now)
-    fresh = CachedReport(report=report, computed_at=now, fingerprint=fingerprint)
+    fresh = CachedReport(report=report, computed_at=now, fingerprint=fingerprint, key=key)
     cache.set(key, fresh, settings.REPORT_MAX_AGE_SECONDS)
     return fresh

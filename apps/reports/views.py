@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
@@ -223,20 +227,41 @@ def report_context(report: Report, query: str) -> dict:
 # --- views ----------------------------------------------------------------------------
 
 
+def report_body(kept: CachedReport, may_draw: bool) -> str:
+    """The report's sections as HTML, rendered once per computed report.
+
+    A district's report lays out tables of hundreds of workstations; rendering them costs
+    more than looking the figures up. The HTML is kept beside the figures, under their
+    version, so a reviewer's next look renders only the page around it.
+    """
+    key = f"{kept.version}:body:{int(may_draw)}"
+    body = cache.get(key)
+    if body is None:
+        query = kept.report.params.query_string()
+        body = render_to_string(
+            "reports/_report_body.html",
+            {
+                "may_draw_follow_up": may_draw,
+                "follow_up_url": reverse("reports:follow-up-list") + (f"?{query}" if query else ""),
+                **report_context(kept.report, query=query),
+            },
+        )
+        cache.set(key, body, settings.REPORT_MAX_AGE_SECONDS)
+    return mark_safe(body)  # rendered by our own template, escaped there
+
+
 class ReportView(LoginRequiredMixin, TemplateView):
     template_name = "reports/report.html"
 
     def get(self, request, *args, **kwargs):
         filterset, kept = filtered_report(request)
-        report = kept.report
-        query = report.params.query_string()
+        query = kept.report.params.query_string()
         context = self.get_context_data(
             filter=filterset,
             kept=kept,
+            report=kept.report,
             refresh_url=reverse("reports:report") + f"?{query}&refresh=1",
-            may_draw_follow_up=may_draw_follow_up(request.user),
-            follow_up_url=reverse("reports:follow-up-list") + (f"?{query}" if query else ""),
-            **report_context(report, query=query),
+            report_body=report_body(kept, may_draw_follow_up(request.user)),
         )
         return self.render_to_response(context)
 

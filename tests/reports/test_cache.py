@@ -203,3 +203,39 @@ def test_cache_key_differs_by_scope_and_period(reviewer, street_cadre, reference
     assert key(reviewer, None) == key(reviewer, {"period": "month"})
     assert key(reviewer, None) != key(street_cadre, None)
     assert key(reviewer, None) != key(reviewer, {"period": "year"})
+
+
+def test_the_sections_are_rendered_once_per_computed_report(client, reviewer, raised, settings):
+    settings.REPORT_STALE_SECONDS = 0
+    raised("第一件")
+    client.force_login(reviewer)
+
+    def body_rendered(response) -> bool:
+        return "reports/_report_body.html" in [t.name for t in response.templates]
+
+    first = client.get(REPORT)
+    again = client.get(REPORT)
+    assert body_rendered(first) and not body_rendered(again)
+
+    def sections(response) -> str:
+        body = response.content.decode()
+        return body[body.index('<section id="balance"') : body.index("</main>")]
+
+    assert sections(first) == sections(again)
+    raised("第二件")  # new figures, new sections
+    third = client.get(REPORT)
+    assert body_rendered(third)
+    assert raised_total(third.content.decode()) == 2
+
+
+def test_the_follow_up_button_is_kept_apart_for_those_who_may_draw(
+    client, reviewer, district_cadre, raised
+):
+    """The only part of the sections that depends on who looks has its own kept copy."""
+    raised()
+    client.force_login(reviewer)
+    assert "回访抽查：抽取样本" in client.get(REPORT).content.decode()
+    client.force_login(district_cadre)
+    assert "回访抽查：抽取样本" not in client.get(REPORT).content.decode()
+    client.force_login(reviewer)
+    assert "回访抽查：抽取样本" in client.get(REPORT).content.decode()
