@@ -89,6 +89,8 @@ class CachedReport:
     outdated: bool = False
     # Where the figures are kept; with computed_at it names anything derived from them.
     key: str = ""
+    # Whether this very call computed them (never true of figures read from the cache).
+    computed_now: bool = False
 
     @property
     def version(self) -> str:
@@ -122,8 +124,14 @@ def cache_key(params: ReportParams) -> str:
     return f"reports:report:{digest}"
 
 
-def get_report(params: ReportParams, refresh: bool = False) -> CachedReport:
-    """The report for ``params``: kept figures when still valid, else computed now."""
+def get_report(
+    params: ReportParams, refresh: bool = False, recompute_outdated: bool = False
+) -> CachedReport:
+    """The report for ``params``: kept figures when still valid, else computed now.
+
+    ``recompute_outdated`` (refresh_reports, run by cron) replaces outdated figures at once,
+    whatever their age, so reviewers rarely wait for a district-wide computation.
+    """
     key = cache_key(params)
     with reports_database() as alias:
         fingerprint = data_fingerprint(alias)
@@ -135,9 +143,10 @@ def get_report(params: ReportParams, refresh: bool = False) -> CachedReport:
                 if kept.fingerprint == fingerprint:
                     return dataclasses.replace(kept, outdated=False)
                 outdated = dataclasses.replace(kept, outdated=True)
-                if age < settings.REPORT_STALE_SECONDS and not (refresh and outdated.may_refresh):
+                asked = (refresh and outdated.may_refresh) or recompute_outdated
+                if age < settings.REPORT_STALE_SECONDS and not asked:
                     return outdated
         report = build_report(params, now=now)
     fresh = CachedReport(report=report, computed_at=now, fingerprint=fingerprint, key=key)
     cache.set(key, fresh, settings.REPORT_MAX_AGE_SECONDS)
-    return fresh
+    return dataclasses.replace(fresh, computed_now=True)
