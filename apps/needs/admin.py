@@ -116,8 +116,17 @@ class StatusFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [(self.OPEN, "待办（待受理、已受理、办理中）"), *Status.choices, (self.ALL, "全部")]
 
+    @classmethod
+    def _pick(cls, value: str | None, searching: bool) -> str:
+        return value or (cls.ALL if searching else cls.OPEN)
+
     def _current(self, searching: bool) -> str:
-        return self.value() or (self.ALL if searching else self.OPEN)
+        return self._pick(self.value(), searching)
+
+    @classmethod
+    def current(cls, request) -> str:
+        """The status the list shows for ``request``, before the filter is built."""
+        return cls._pick(request.GET.get(cls.parameter_name), bool(request.GET.get(SEARCH_VAR)))
 
     def queryset(self, request, queryset):
         value = self._current(bool(request.GET.get(SEARCH_VAR)))
@@ -253,7 +262,11 @@ class PriorityQueueAdmin(admin.ModelAdmin):
 
     def get_ordering(self, request):
         # What still waits comes first; then urgency and shared demand; among equals
-        # the oldest, which has waited longest.
+        # the oldest, which has waited longest. When the list shows one kind of status
+        # (the open queue by default) "still open" is the same for every row and is left
+        # out, so the open queue is read in the order of its index (need_open_queue).
+        if StatusFilter.current(request) != StatusFilter.ALL:
+            return ["-priority", "created_at"]
         return ["-still_open", "-priority", "created_at"]
 
 

@@ -1,0 +1,34 @@
+"""The cadres' open queue is read in the order of its index, not sorted on every view."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test import RequestFactory
+
+from apps.needs.models import Need
+
+
+def _changelist_queryset(user, query=""):
+    request = RequestFactory().get(f"/admin/needs/need/{query}")
+    request.user = user
+    model_admin = admin.site._registry[Need]
+    return model_admin.get_changelist_instance(request).get_queryset(request)
+
+
+def test_the_open_queue_is_ordered_by_priority_then_age_without_still_open(district_cadre):
+    ordering = _changelist_queryset(district_cadre).query.order_by
+    assert ordering[:2] == ("-priority", "created_at")
+    everything = _changelist_queryset(district_cadre, "?status=all").query.order_by
+    assert everything[0] == "-still_open"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_district_queues_first_page_can_be_read_from_the_partial_index(district_cadre):
+    """The ORDER BY and WHERE of the admin's own query match need_open_queue's expression
+    and condition (a seq scan is ruled out, so only a matching index can serve it)."""
+    page = _changelist_queryset(district_cadre)[:50]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        plan = page.explain()
+    assert "need_open_queue" in plan, plan
