@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -40,6 +41,9 @@ from apps.workstations.models import Street, Unit, Workstation
 from .filters import ReportParams
 from .metrics import Report, build_report
 from .models import FollowUpCall, FollowUpSample, RankingWeights
+
+# How often a request waiting for another's computation looks for its result.
+WAIT_STEP_SECONDS = 0.25
 
 # Bump when the Report's shape changes, so no process unpickles an older layout.
 LAYOUT = 1
@@ -146,7 +150,32 @@ def get_report(
                 asked = (refresh and outdated.may_refresh) or recompute_outdated
                 if age < settings.REPORT_STALE_SECONDS and not asked:
                     return outdated
+        return _compute_once(params, key, fingerprint, now, kept)
+
+
+def _compute_once(params, key, fingerprint, now, kept: CachedReport | None) -> CachedReport:
+    """Compute the figures, unless another process is computing the same ones right now.
+
+    A district's year takes many seconds; several reviewers (or one reloading) arriving
+    while it runs wait for that computation instead of each starting their own, which
+    would multiply the load exactly when the database is busiest. A lock whose holder
+    died expires, and a waiter that has waited REPORT_COMPUTE_WAIT_SECONDS computes itself.
+    """
+    lock = f"{key}:computing"
+    if not cache.add(lock, 1, timeout=settings.REPORT_COMPUTE_WAIT_SECONDS):
+        seen = kept.computed_at if kept is not None else None
+        deadline = time.monotonic() + settings.REPORT_COMPUTE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_STEP_SECONDS)
+            other: CachedReport | None = cache.get(key)
+            if other is not None and other.computed_at != seen:
+                return dataclasses.replace(other, outdated=other.fingerprint != fingerprint)
+            if cache.get(lock) is None:
+                break  # the other computation gave up: compute here
+    try:
         report = build_report(params, now=now)
-    fresh = CachedReport(report=report, computed_at=now, fingerprint=fingerprint, key=key)
-    cache.set(key, fresh, settings.REPORT_MAX_AGE_SECONDS)
+        fresh = CachedReport(report=report, computed_at=now, fingerprint=fingerprint, key=key)
+        cache.set(key, fresh, settings.REPORT_MAX_AGE_SECONDS)
+    finally:
+        cache.delete(lock)
     return dataclasses.replace(fresh, computed_now=True)

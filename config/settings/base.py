@@ -281,6 +281,8 @@ NEED_SUBMISSIONS_PER_DAY = env_int("NEED_SUBMISSIONS_PER_DAY", 10)
 REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 300)
 REPORT_REFRESH_SECONDS = env_int("REPORT_REFRESH_SECONDS", 30)
 REPORT_MAX_AGE_SECONDS = env_int("REPORT_MAX_AGE_SECONDS", 3600)
+# Requests for figures another process is computing wait up to this long for them.
+REPORT_COMPUTE_WAIT_SECONDS = env_int("REPORT_COMPUTE_WAIT_SECONDS", 90)
 
 # The district this installation serves (its name appears in page titles).
 SITE_NAME = env_str("SITE_NAME", "职工之家")

@@ -1,6 +1,7 @@
 """Kept report figures (apps/reports/cache.py): when they are reused, when they are computed
 again, and that the page and its downloads always say how old they are."""
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -239,3 +240,51 @@ def test_the_follow_up_button_is_kept_apart_for_those_who_may_draw(
     assert "回访抽查：抽取样本" not in client.get(REPORT).content.decode()
     client.force_login(reviewer)
     assert "回访抽查：抽取样本" in client.get(REPORT).content.decode()
+
+
+def _params(reviewer):
+    return ReportFilter(None, scope=report_scope(reviewer)).params()
+
+
+def test_a_request_waits_for_the_same_figures_being_computed_elsewhere(
+    reviewer, raised, settings, monkeypatch
+):
+    """Another process holds the lock and delivers: this one does not compute at all."""
+    import threading
+
+    raised()
+    params = _params(reviewer)
+    key = report_cache.cache_key(params)
+    from django.core.cache import cache
+
+    theirs = report_cache.get_report(params)  # what the other process will deliver
+    cache.delete(key)
+    cache.add(f"{key}:computing", 1, timeout=30)
+    monkeypatch.setattr(report_cache, "WAIT_STEP_SECONDS", 0.05)
+    built = []
+    monkeypatch.setattr(report_cache, "build_report", lambda *a, **k: built.append(1))
+
+    def deliver():
+        cache.set(key, dataclasses.replace(theirs, computed_now=False), 60)
+        cache.delete(f"{key}:computing")
+
+    timer = threading.Timer(0.3, deliver)
+    timer.start()
+    mine = report_cache.get_report(params)
+    timer.join()
+    assert built == []
+    assert mine.computed_at == theirs.computed_at and not mine.computed_now
+
+
+def test_a_lock_whose_holder_never_delivers_is_waited_out(reviewer, raised, settings, monkeypatch):
+    from django.core.cache import cache
+
+    raised()
+    params = _params(reviewer)
+    key = report_cache.cache_key(params)
+    settings.REPORT_COMPUTE_WAIT_SECONDS = 1
+    monkeypatch.setattr(report_cache, "WAIT_STEP_SECONDS", 0.05)
+    cache.add(f"{key}:computing", 1, timeout=30)
+    mine = report_cache.get_report(params)
+    assert mine.computed_now
+    assert cache.get(f"{key}:computing") is None  # released for the next one
