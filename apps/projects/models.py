@@ -155,6 +155,13 @@ class ServiceProject(models.Model):
             models.Index(fields=["status", "-created_at"], name="project_status_created"),
             # The reports' data fingerprint: the latest change (apps/reports/cache.py).
             models.Index(fields=["updated_at"], name="project_updated"),
+            # The showcase's default page: public projects newest first, read in index order.
+            models.Index(
+                F("created_at").desc(),
+                F("id").desc(),
+                name="project_public_newest",
+                condition=Q(status__in=sorted(PUBLIC_STATUSES)),
+            ),
         ]
 
     def __str__(self):
