@@ -1,8 +1,10 @@
 """The admin side of jurisdiction scoping, used by every admin class of a scoped model."""
 
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 
 from apps.workstations.jurisdiction import Jurisdiction
 
@@ -100,3 +102,23 @@ class ScopedImportExportMixin:
         except ImportRejected as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
+
+
+class CappedCountPaginator(Paginator):
+    """Counts the rows of a changelist only up to ``cap`` (and one more, to know there are more).
+
+    A district cadre's list of needs or members runs to hundreds of thousands of rows; an
+    exact COUNT of a broad filter or search reads them all on every page view, though nobody
+    pages that far. Beyond the cap the page says "more than 10,000" (admin/…/pagination.html)
+    and the pages up to it stay reachable.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap

@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 
 from apps.core.admin_mixins import (
+    CappedCountPaginator,
     JurisdictionAdminMixin,
     ScopedImportExportMixin,
     ScopedRelatedFilter,
@@ -91,6 +92,7 @@ class MemberAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, ImportExportM
     readonly_fields = ["name_display", "status", "member_number", "joined_on", "created_at"]
     inlines = [EmploymentInline, ApplicationInline]
     show_full_result_count = False  # one COUNT per page view, not two
+    paginator = CappedCountPaginator
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

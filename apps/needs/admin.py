@@ -22,7 +22,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from apps.core.admin import DistrictEditsAdminMixin
-from apps.core.admin_mixins import JurisdictionAdminMixin, ScopedRelatedFilter
+from apps.core.admin_mixins import (
+    CappedCountPaginator,
+    JurisdictionAdminMixin,
+    ScopedRelatedFilter,
+)
 from apps.core.errors import error_text
 from apps.core.privacy import mask_mobile, mask_name
 from apps.members.services import member_register_offline
@@ -265,6 +269,10 @@ class PriorityQueueAdmin(admin.ModelAdmin):
         # the oldest, which has waited longest. When the list shows one kind of status
         # (the open queue by default) "still open" is the same for every row and is left
         # out, so the open queue is read in the order of its index (need_open_queue).
+        # A search looks for a particular need among all of them: newest first, which the
+        # created_at index serves without collecting every match first.
+        if request.GET.get(SEARCH_VAR):
+            return ["-created_at"]
         if StatusFilter.current(request) != StatusFilter.ALL:
             return ["-priority", "created_at"]
         return ["-still_open", "-priority", "created_at"]
@@ -302,6 +310,7 @@ class NeedAdmin(JurisdictionAdminMixin, PriorityQueueAdmin):
     search_fields = ["number", "title", "description"]
     search_help_text = "按诉求编号、标题或具体情况搜索（搜索时显示全部状态）"
     show_full_result_count = False  # one COUNT per page view, not two
+    paginator = CappedCountPaginator
     actions = [
         "accept_selected",
         "reject_selected",

@@ -6,6 +6,9 @@ from django.db import connection
 from django.test import RequestFactory
 
 from apps.needs.models import Need
+from tests.needs import conftest as need_fixtures
+
+make_need = need_fixtures.make_need
 
 
 def _changelist_queryset(user, query=""):
@@ -32,3 +35,32 @@ def test_the_district_queues_first_page_can_be_read_from_the_partial_index(distr
         cursor.execute("SET LOCAL enable_sort = off")
         plan = page.explain()
     assert "need_open_queue" in plan, plan
+
+
+def test_a_search_lists_the_newest_first(district_cadre):
+    assert _changelist_queryset(district_cadre, "?q=工资").query.order_by[0] == "-created_at"
+
+
+@pytest.fixture
+def six_needs(make_need, worker, settings):
+    settings.NEED_SUBMISSIONS_PER_DAY = 100
+    return [make_need(worker, title=f"诉求{i}") for i in range(6)]
+
+
+def test_the_count_stops_at_the_cap_and_the_page_says_more_than(
+    client, district_cadre, six_needs, monkeypatch
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core.admin_mixins import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 4)
+    client.force_login(district_cadre)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/admin/needs/need/").content.decode()
+    assert "超过 4 条诉求" in body
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and "LIMIT 5" in counts[0]
+    monkeypatch.setattr(CappedCountPaginator, "cap", 10)
+    body = client.get("/admin/needs/need/").content.decode()
+    assert "超过 10 条" not in body and "6 诉求" in body
