@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed demo clean
+.PHONY: run test lint format install migrate seed demo clean serve bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,18 @@ run: demo
 test: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The production server: gunicorn (gunicorn.conf.py) with config.settings.production; set
+# SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL … as for any production start (README).
+serve: install
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) -m gunicorn -c gunicorn.conf.py
+
+# Load test of the production server on a generated district (bench/README.md):
+# `make bench` (500k members / 1M needs on PostgreSQL) or `make bench SCALE=small` (SQLite).
+SCALE ?= full
+bench: install
+	$(PY) -m bench.run --scale $(SCALE) $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
