@@ -2,7 +2,7 @@
 
 GUNICORN_BIND        address to listen on (default 127.0.0.1:8000; behind a reverse proxy)
 WEB_CONCURRENCY      worker processes (default 2 × CPU cores + 1)
-GUNICORN_TIMEOUT     seconds a silent worker may take before it is killed (default 30)
+GUNICORN_TIMEOUT     seconds a silent worker may take before it is killed (default 120)
 GUNICORN_MAX_REQUESTS  requests after which a worker is replaced (default 1000; 0 = never)
 GUNICORN_ACCESS_LOG  "-" for stdout or a file path; off by default (the proxy logs requests)
 GUNICORN_LOG_LEVEL   default info
@@ -33,9 +33,11 @@ preload_app = True
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max(max_requests // 10, 0)
 
-# The slowest legitimate request is a district-wide report or an export; anything silent
-# for longer is stuck. Sync workers behind a proxy need only a short keep-alive.
-timeout = _int("GUNICORN_TIMEOUT", 30)
+# The slowest legitimate request is a district-wide report over a custom period that
+# refresh_reports has not computed ahead: some 20 s over a million needs (docs/performance.md).
+# Anything silent for much longer is stuck. Sync workers behind a proxy need only a short
+# keep-alive.
+timeout = _int("GUNICORN_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 2
 # The heartbeat file on a RAM disk: on a disk-backed /tmp it can stall a worker.

@@ -100,6 +100,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several server processes writing one SQLite file: a transaction takes the write lock
+    # when it begins (a read that later writes would otherwise fail at once with "database
+    # is locked"), waits up to 20 s for it, and readers do not block the writer (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 # Reports (read-only aggregation) may go to a PostgreSQL read replica; everything else,
 # and every write, uses "default". apps/core/routers.py decides.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
