@@ -1,10 +1,13 @@
 """The admin side of jurisdiction scoping, used by every admin class of a scoped model."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from apps.workstations.jurisdiction import Jurisdiction
 
@@ -13,7 +16,23 @@ def is_scoped(model) -> bool:
     return hasattr(model, "JURISDICTION_LOOKUPS")
 
 
-class JurisdictionAdminMixin:
+class FastActionCheckboxMixin:
+    """The changelist's per-row selection box, written directly.
+
+    Django renders it through a form widget and the template engine on every row — a third
+    of the time a 50-row queue takes to draw. The markup is the same.
+    """
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+
+class JurisdictionAdminMixin(FastActionCheckboxMixin):
     """Limits what a cadre sees and picks to their jurisdiction.
 
     The changelist, change/delete views, actions, export and autocomplete all

@@ -9,6 +9,7 @@ from apps.needs.models import Need
 from tests.needs import conftest as need_fixtures
 
 make_need = need_fixtures.make_need
+need = need_fixtures.need
 
 
 def _changelist_queryset(user, query=""):
@@ -64,3 +65,12 @@ def test_the_count_stops_at_the_cap_and_the_page_says_more_than(
     monkeypatch.setattr(CappedCountPaginator, "cap", 10)
     body = client.get("/admin/needs/need/").content.decode()
     assert "超过 10 条" not in body and "6 诉求" in body
+
+
+def test_the_selection_box_is_djangos_markup_without_the_widget_machinery(need):
+    from django.contrib.admin import ModelAdmin
+
+    model_admin = admin.site._registry[Need]
+    assert str(model_admin.action_checkbox(need)) == str(
+        ModelAdmin.action_checkbox(model_admin, need)
+    )
