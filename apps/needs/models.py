@@ -78,6 +78,11 @@ def ever_overdue_q(now=None) -> Q:
     return Q(accepted_late=True) | Q(resolved_late=True) | overdue_q(now)
 
 
+def need_number(day: str, pk: int) -> str:
+    """编号: "XQ", the local date the need was raised (YYYYMMDD) and its id in six digits."""
+    return f"XQ{day}{pk:06d}"
+
+
 def priority_expression():
     """A need's place in the cadres' queue: urgency, then how many share it (5 per supporter).
 

@@ -32,6 +32,7 @@ from .models import (
     ServiceArea,
     Support,
     TimeLimit,
+    need_number,
 )
 from .workflow import Action, Actor, Status
 
@@ -199,7 +200,7 @@ def need_submit(
         accept_due=deadlines.due(TimeLimit.Stage.ACCEPT, at, kind=kind, urgency=urgency),
     )
     need.save()
-    need.number = f"XQ{timezone.localtime(at):%Y%m%d}{need.pk:06d}"
+    need.number = need_number(f"{timezone.localtime(at):%Y%m%d}", need.pk)
     need.save(update_fields=["number"])
     note = f"由工会干部代为登记（{channel.name}）" if recorded_by else "职工在线提交"
     NeedEvent.objects.create(

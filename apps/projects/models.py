@@ -22,6 +22,11 @@ ACHIEVEMENT_CAP = Decimal("1")
 PASS_SCORE = Decimal("60")
 
 
+def project_number(year: int | str, pk: int) -> str:
+    """编号: "XM", the local year the project was created and its id in five digits."""
+    return f"XM{year}{pk:05d}"
+
+
 class ServiceProjectQuerySet(JurisdictionQuerySet):
     def public(self):
         return self.filter(status__in=PUBLIC_STATUSES)

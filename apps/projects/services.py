@@ -34,6 +34,7 @@ from .models import (
     Review,
     Reward,
     ServiceProject,
+    project_number,
 )
 from .workflow import Action, Status
 
@@ -188,7 +189,7 @@ def project_create_from_needs(
     if not _covers(project.lead, project):
         raise ValidationError({"lead": "项目负责人必须是管辖该项目的工会干部。"})
     project.save()
-    project.number = f"XM{timezone.localdate():%Y}{project.pk:05d}"
+    project.number = project_number(timezone.localdate().year, project.pk)
     project.save(update_fields=["number"])
     ProjectEvent.objects.create(
         project=project,

@@ -28,6 +28,7 @@ from apps.needs.models import (
     ReplyTemplate,
     Support,
     TimeLimit,
+    need_number,
 )
 from apps.needs.seeding import REFER_FOLLOW_UP, REFER_NOTES
 from apps.needs.workflow import TRANSITIONS, Action, Actor, Status
@@ -314,7 +315,7 @@ class Needs:
         life.id = need_id = self.t_need.take_id()
         life.t0 = t0
         life.wsi = wsi
-        life.number = f"XQ{cal.compact[cal.day(t0)]}{need_id:06d}"
+        life.number = need_number(cal.compact[cal.day(t0)], need_id)
         life.member = gen.member_base + mi
         life.user = gen.user_base + mi
         ui = gen.m_unit[mi]

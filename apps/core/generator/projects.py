@@ -25,6 +25,7 @@ from apps.projects.models import (
     Review,
     Reward,
     ServiceProject,
+    project_number,
 )
 from apps.projects.workflow import TRANSITIONS, Action, Status
 
@@ -168,7 +169,7 @@ class Projects:
         title = rng.choice(titles).format(owner=owner_name)
         plan = Plan(
             id=pid,
-            number=f"XM{local_year}{pid:05d}",
+            number=project_number(local_year, pid),
             title=title,
             area_id=gen.area_ids[area_code],
             street=ws.street,
